@@ -1,0 +1,52 @@
+# bluegreen: make demo | make test. Everything else is a step of those two.
+SHELL := /usr/bin/env bash -o errexit -o pipefail -o nounset
+.DEFAULT_GOAL := help
+
+BIN := $(CURDIR)/bin
+# test/cluster finds the control plane binaries here.
+export BLUEGREEN_BIN_DIR := $(BIN)
+GO_TEST_FLAGS ?= -count=1 -timeout 30m
+
+.PHONY: help
+help: ## Show the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+.PHONY: demo
+demo: controlplane build ## Start a local control plane, install the CRDs and carry an example through.
+	go run ./test/demo
+
+.PHONY: test
+test: controlplane verify-generated vet ## Every test, unit to end-to-end (builds the control plane if missing).
+	go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: build
+build: ## Build the manager and the kubectl plugin into bin/.
+	CGO_ENABLED=0 go build -trimpath -o $(BIN)/ ./cmd/manager ./cmd/kubectl-bluegreen
+
+.PHONY: generate
+generate: ## Generate deepcopy code.
+	go tool controller-gen object:headerFile=hack/boilerplate.go.txt paths=./api/...
+
+.PHONY: manifests
+manifests: ## Generate the CRDs and RBAC under config/.
+	go tool controller-gen crd rbac:roleName=manager-role paths=./api/... paths=./controllers/... \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/trimcrd config/crd/bases/rollouts.bluegreen.dev_rollouts.yaml spec.template
+
+.PHONY: verify-generated
+verify-generated: ## Fail when generated files are stale.
+	hack/verify-generated.sh
+
+.PHONY: vet
+vet: ## go vet and gofmt.
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+.PHONY: controlplane
+controlplane: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok into bin/ (skipped when up to date).
+	hack/controlplane/build.sh $(BIN)
+
+.PHONY: clean
+clean: ## Remove bin/.
+	rm -rf $(BIN)
