@@ -29,7 +29,7 @@ generate: ## Generate deepcopy code.
 
 .PHONY: manifests
 manifests: ## Generate the CRDs and RBAC under config/.
-	go tool controller-gen crd rbac:roleName=manager-role paths=./api/... paths=./controllers/... \
+	go tool controller-gen crd:generateEmbeddedObjectMeta=true rbac:roleName=manager-role paths=./api/... paths=./controllers/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	go run ./hack/trimcrd config/crd/bases/rollouts.bluegreen.dev_rollouts.yaml spec.template
 

@@ -58,18 +58,21 @@ type ClusterAnalysisTemplateList struct {
 type AnalysisTemplateSpec struct {
 	// metrics are measured together; the run's phase is its worst metric's.
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=25
 	// +listType=map
 	// +listMapKey=name
 	// +required
 	Metrics []Metric `json:"metrics"`
 
 	// args are the arguments the metrics use as {{args.NAME}}.
+	// +kubebuilder:validation:MaxItems=64
 	// +listType=map
 	// +listMapKey=name
 	// +optional
 	Args []Argument `json:"args,omitempty"`
 
 	// dryRun lists metrics that are measured and recorded but never decide.
+	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	DryRun []DryRun `json:"dryRun,omitempty"`
 }
@@ -141,7 +144,7 @@ type Metric struct {
 
 	// count is how many measurements to take; unset means once without an interval and
 	// until the run is terminated with one.
-	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="count must not be negative"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || int(self) >= 0",message="count must not be negative"
 	// +optional
 	Count *intstr.IntOrString `json:"count,omitempty"`
 
@@ -156,19 +159,19 @@ type Metric struct {
 	FailureCondition string `json:"failureCondition,omitempty"`
 
 	// failureLimit is how many failed measurements are tolerated; one more fails the metric.
-	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="failureLimit must not be negative"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || int(self) >= 0",message="failureLimit must not be negative"
 	// +optional
 	FailureLimit *intstr.IntOrString `json:"failureLimit,omitempty"`
 
 	// inconclusiveLimit is how many inconclusive measurements are tolerated; one more makes
 	// the metric inconclusive.
-	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="inconclusiveLimit must not be negative"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || int(self) >= 0",message="inconclusiveLimit must not be negative"
 	// +optional
 	InconclusiveLimit *intstr.IntOrString `json:"inconclusiveLimit,omitempty"`
 
 	// consecutiveErrorLimit is how many errors in a row are tolerated (default 4); one more
 	// makes the metric Error.
-	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="consecutiveErrorLimit must not be negative"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || int(self) >= 0",message="consecutiveErrorLimit must not be negative"
 	// +optional
 	ConsecutiveErrorLimit *intstr.IntOrString `json:"consecutiveErrorLimit,omitempty"`
 
@@ -322,18 +325,21 @@ type AnalysisRun struct {
 type AnalysisRunSpec struct {
 	// metrics to measure.
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=25
 	// +listType=map
 	// +listMapKey=name
 	// +required
 	Metrics []Metric `json:"metrics"`
 
 	// args are the resolved arguments.
+	// +kubebuilder:validation:MaxItems=64
 	// +listType=map
 	// +listMapKey=name
 	// +optional
 	Args []Argument `json:"args,omitempty"`
 
 	// dryRun lists metrics that are measured and recorded but never decide.
+	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	DryRun []DryRun `json:"dryRun,omitempty"`
 

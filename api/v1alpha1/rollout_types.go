@@ -185,10 +185,12 @@ type BlueGreenStrategy struct {
 	// activeService is the Service that carries production traffic. Its selector gets
 	// rollouts-pod-template-hash of the promoted revision.
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
 	// +required
 	ActiveService string `json:"activeService"`
 
 	// previewService is the Service pointed at the newest revision, before and after promotion.
+	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	PreviewService string `json:"previewService,omitempty"`
 
@@ -259,14 +261,17 @@ type RolloutAnalysis struct {
 	// templates are the AnalysisTemplates (or ClusterAnalysisTemplates) whose metrics are run
 	// together as one AnalysisRun.
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
 	// +required
 	Templates []AnalysisTemplateRef `json:"templates"`
 
 	// args are the values of the templates' arguments.
+	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	Args []AnalysisRunArgument `json:"args,omitempty"`
 
 	// dryRun lists metrics that are measured and recorded but never decide the outcome.
+	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	DryRun []DryRun `json:"dryRun,omitempty"`
 }

@@ -13,7 +13,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	rolloutsv1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
+	"k8s.io/utils/clock"
+
+	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
+	"github.com/bluegreen-dev/bluegreen/controllers"
 )
 
 func main() {
@@ -21,10 +24,12 @@ func main() {
 		metricsAddr    string
 		probeAddr      string
 		leaderElection bool
+		rolloutWorkers int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the liveness and readiness probes bind to.")
 	flag.BoolVar(&leaderElection, "leader-elect", true, "Elect a leader, so that only one replica acts at a time.")
+	flag.IntVar(&rolloutWorkers, "rollout-workers", 8, "Number of Rollouts reconciled at once.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -33,7 +38,7 @@ func main() {
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(rolloutsv1alpha1.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                 scheme,
@@ -41,9 +46,22 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElection,
 		LeaderElectionID:       "bluegreen-controller.rollouts.bluegreen.dev",
+		Cache:                  controllers.CacheOptions(),
 	})
 	if err != nil {
 		log.Error(err, "Unable to create the manager")
+		os.Exit(1)
+	}
+	ctx := ctrl.SetupSignalHandler()
+	rollouts := &controllers.RolloutReconciler{
+		Client:                  mgr.GetClient(),
+		Recorder:                mgr.GetEventRecorder(v1alpha1.FieldOwner),
+		Clock:                   clock.RealClock{},
+		Analysis:                &controllers.AnalysisRunBuilder{Client: mgr.GetClient()},
+		MaxConcurrentReconciles: rolloutWorkers,
+	}
+	if err := rollouts.SetupWithManager(ctx, mgr); err != nil {
+		log.Error(err, "Unable to set up the Rollout controller")
 		os.Exit(1)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -55,7 +73,7 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("Starting the manager")
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}

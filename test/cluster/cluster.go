@@ -313,7 +313,7 @@ type startup struct {
 // and returns the components' command lines.
 func (c *Cluster) prepare(opts Options) (*startup, error) {
 	for _, d := range []string{"logs", "pki", "etcd", "kwok"} {
-		if err := os.MkdirAll(filepath.Join(c.Dir, d), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(c.Dir, d), 0o700); err != nil {
 			return nil, err
 		}
 	}
@@ -407,6 +407,9 @@ leaderElection:
 		"--kubeconfig=" + c.KubeconfigPath,
 		"--authentication-kubeconfig=" + c.KubeconfigPath,
 		"--authorization-kubeconfig=" + c.KubeconfigPath,
+		// kube-apiserver runs without a front proxy: there is no request-header
+		// CA to look up (looking for one logs an error every few seconds).
+		"--authentication-skip-lookup",
 		"--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", s.controllerManagerPort),
 		"--leader-elect=false",
@@ -427,6 +430,7 @@ leaderElection:
 		"--config=" + schedulerConfig, // has the kubeconfig and client limits
 		"--authentication-kubeconfig=" + c.KubeconfigPath,
 		"--authorization-kubeconfig=" + c.KubeconfigPath,
+		"--authentication-skip-lookup",
 		"--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", s.schedulerPort),
 	}
