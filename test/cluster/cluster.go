@@ -17,7 +17,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -72,8 +71,8 @@ type Options struct {
 	// error.
 	CRDDirectoryPaths []string
 	// Dir holds the data, certificates, kubeconfig and logs. If empty, a fresh
-	// temporary directory is used and removed by Close; a Dir that is given
-	// is left in place.
+	// temporary directory is used and removed by Close. A Dir that is given
+	// must be empty or not exist yet; Close leaves it in place.
 	Dir string
 	// StartTimeout bounds Start; 0 means 2 minutes.
 	StartTimeout time.Duration
@@ -132,6 +131,8 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		if c.Dir, err = os.MkdirTemp("", "bluegreen-cluster-"); err != nil {
 			return nil, err
 		}
+	} else if entries, err := os.ReadDir(c.Dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("cluster options: Dir %s is not empty; give an empty or new directory", c.Dir)
 	}
 	defer func() {
 		if err != nil {
@@ -188,14 +189,14 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 
 	if err := c.createNodes(ctx, client, opts.Nodes); err != nil {
-		return nil, err
+		return nil, c.exitedOr("creating nodes", err)
 	}
 	if len(opts.CRDDirectoryPaths) > 0 {
 		maxTime := time.Until(deadline(ctx))
 		if _, err := envtest.InstallCRDs(c.Config, envtest.CRDInstallOptions{
 			Paths: opts.CRDDirectoryPaths, ErrorIfPathMissing: true, MaxTime: maxTime,
 		}); err != nil {
-			return nil, fmt.Errorf("installing CRDs from %v: %w", opts.CRDDirectoryPaths, err)
+			return nil, c.exitedOr("installing CRDs", fmt.Errorf("installing CRDs from %v: %w", opts.CRDDirectoryPaths, err))
 		}
 	}
 
@@ -479,7 +480,7 @@ func (c *Cluster) createNodes(ctx context.Context, client kubernetes.Interface, 
 			},
 			Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
 		}
-		if _, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		if _, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("creating node %s: %w", name, err)
 		}
 		c.Nodes = append(c.Nodes, name)
@@ -510,11 +511,8 @@ func (c *Cluster) waitFor(ctx context.Context, component Component, what string,
 	start := time.Now()
 	var last string
 	for {
-		for _, p := range c.procs {
-			if done, err := p.exited(); done {
-				return fmt.Errorf("%s exited (%v) while waiting for %s; end of %s:\n%s",
-					p.name, err, what, p.logPath, logTail(p.logPath, 40))
-			}
+		if err := c.exitedOr("waiting for "+what, nil); err != nil {
+			return err
 		}
 		reqCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		ok, seen := check(reqCtx)
@@ -527,12 +525,24 @@ func (c *Cluster) waitFor(ctx context.Context, component Component, what string,
 		}
 		select {
 		case <-ctx.Done():
-			log := c.LogPath(component)
-			return fmt.Errorf("%s did not become ready: gave up after %s waiting for %s (last seen: %s); end of %s:\n%s",
-				component, time.Since(start).Round(time.Millisecond), what, last, log, logTail(log, 40))
+			return fmt.Errorf("%s did not become ready: gave up after %s waiting for %s (last seen: %s); its log ends:\n%s",
+				component, time.Since(start).Round(time.Millisecond), what, last, logTail(c.LogPath(component), 40))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// exitedOr returns an error naming the first component that has exited,
+// with the end of its log, if any has; else err. A component that exits
+// explains why a step failed better than the step's own error.
+func (c *Cluster) exitedOr(doing string, err error) error {
+	for _, p := range c.procs {
+		if done, exitErr := p.exited(); done {
+			return fmt.Errorf("%s exited (%v) while %s; its log ends:\n%s",
+				p.name, exitErr, doing, logTail(p.logPath, 40))
+		}
+	}
+	return err
 }
 
 // keepLogs copies the logs to $BLUEGREEN_KEEP_LOGS/<base of Dir>, if set,

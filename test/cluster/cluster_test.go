@@ -16,10 +16,15 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	"github.com/bluegreen-dev/bluegreen/test/cluster"
@@ -266,6 +271,40 @@ func TestKubeconfigWorksWithKubectl(t *testing.T) {
 	sort.Strings(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("kubectl get nodes -o name = %v, want %v", got, want)
+	}
+}
+
+// TestCRDsInstalled checks that Start installed the CRDs of
+// Options.CRDDirectoryPaths: their objects can be created and are validated.
+func TestCRDsInstalled(t *testing.T) {
+	t.Parallel()
+	c := shared.Get(t)
+	ns := newNamespace(t, clientFor(t, c))
+	checkWidgets(t, c.Config, ns)
+}
+
+// checkWidgets checks that the Widget CRD of testdata/crds is served at cfg:
+// a valid Widget is stored, an invalid one rejected by its schema.
+func checkWidgets(t *testing.T, cfg *rest.Config, ns string) {
+	t.Helper()
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	widgets := client.Resource(schema.GroupVersionResource{Group: "test.bluegreen.dev", Version: "v1", Resource: "widgets"}).Namespace(ns)
+	widget := func(name string, size int64) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "test.bluegreen.dev/v1",
+			"kind":       "Widget",
+			"metadata":   map[string]any{"name": name},
+			"spec":       map[string]any{"size": size},
+		}}
+	}
+	if _, err := widgets.Create(t.Context(), widget("good", 3), metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating a valid Widget: %v", err)
+	}
+	if _, err := widgets.Create(t.Context(), widget("bad", 0), metav1.CreateOptions{}); !apierrors.IsInvalid(err) {
+		t.Fatalf("creating a Widget of size 0: got %v, want an Invalid error from the CRD schema (minimum 1)", err)
 	}
 }
 
