@@ -32,7 +32,7 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, act
 	case planner.ScaleReplicaSet:
 		return r.patch(ctx, &appsv1.ReplicaSet{}, ns, a.Name, map[string]any{"spec": map[string]any{"replicas": a.Replicas}})
 	case planner.AnnotateReplicaSet:
-		return r.patch(ctx, &appsv1.ReplicaSet{}, ns, a.Name, map[string]any{"metadata": map[string]any{"annotations": a.Annotations}})
+		return r.patch(ctx, &appsv1.ReplicaSet{}, ns, a.Name, map[string]any{"metadata": metadataPatch(nil, a.Annotations)})
 	case planner.DeleteReplicaSet:
 		return client.IgnoreNotFound(r.Client.Delete(ctx, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.Name}},
 			client.PropagationPolicy(metav1.DeletePropagationBackground)))
@@ -57,7 +57,10 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, act
 		return client.IgnoreNotFound(r.Client.Delete(ctx, &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.Name}},
 			client.PropagationPolicy(metav1.DeletePropagationBackground)))
 	case planner.PatchPodMetadata:
-		return r.patch(ctx, &corev1.Pod{}, ns, a.Pod, map[string]any{"metadata": map[string]any{"labels": a.Labels, "annotations": a.Annotations}})
+		return r.patch(ctx, &corev1.Pod{}, ns, a.Pod, map[string]any{"metadata": metadataPatch(a.Labels, a.Annotations)})
+	case planner.PatchReplicaSetPodMetadata:
+		return r.patch(ctx, &appsv1.ReplicaSet{}, ns, a.Name, map[string]any{"spec": map[string]any{"template": map[string]any{
+			"metadata": metadataPatch(a.Labels, a.Annotations)}}})
 	case planner.RemoveAnnotation:
 		return r.patch(ctx, &v1alpha1.Rollout{}, ns, ro.Name, map[string]any{"metadata": map[string]any{"annotations": map[string]any{a.Key: nil}}})
 	case planner.ScaleWorkload:
@@ -80,4 +83,17 @@ func (r *RolloutReconciler) patch(ctx context.Context, obj client.Object, namesp
 	obj.SetNamespace(namespace)
 	obj.SetName(name)
 	return client.IgnoreNotFound(r.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, data), client.FieldOwner(v1alpha1.FieldOwner)))
+}
+
+// metadataPatch is the metadata part of a merge patch. An empty map is left out: a null
+// "labels" would remove every label.
+func metadataPatch(labels, annotations map[string]*string) map[string]any {
+	m := map[string]any{}
+	if len(labels) > 0 {
+		m["labels"] = labels
+	}
+	if len(annotations) > 0 {
+		m["annotations"] = annotations
+	}
+	return m
 }

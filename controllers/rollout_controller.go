@@ -158,12 +158,19 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	plan := planner.Plan(*in)
+	decision := planner.Plan(*in)
 	logger := log.FromContext(ctx)
-	for _, note := range plan.Notes {
+	for _, note := range decision.Notes {
 		logger.V(1).Info(note)
 	}
-	for _, action := range plan.Actions {
+	// Answered requests are removed only once the status that records the answer is
+	// written, so that a failed status write cannot lose an abort.
+	var answered []planner.Action
+	for _, action := range decision.Actions {
+		if _, ok := action.(planner.RemoveAnnotation); ok {
+			answered = append(answered, action)
+			continue
+		}
 		if err := r.apply(ctx, &ro, action); err != nil {
 			return ctrl.Result{}, fmt.Errorf("%s: %w", action, err)
 		}
@@ -171,14 +178,19 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.releaseServices(ctx, ro.Namespace, ro.Name, referencedServices(&ro)); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !equality.Semantic.DeepEqual(ro.Status, plan.Status) {
+	if !equality.Semantic.DeepEqual(ro.Status, decision.Status) {
 		patch := client.MergeFrom(ro.DeepCopy())
-		ro.Status = plan.Status
+		ro.Status = decision.Status
 		if err := r.Client.Status().Patch(ctx, &ro, patch, client.FieldOwner(v1alpha1.FieldOwner)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("writing status: %w", err)
 		}
 	}
-	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, nil
+	for _, action := range answered {
+		if err := r.apply(ctx, &ro, action); err != nil {
+			return ctrl.Result{}, fmt.Errorf("%s: %w", action, err)
+		}
+	}
+	return ctrl.Result{RequeueAfter: decision.RequeueAfter}, nil
 }
 
 // gather reads everything the planner needs, from the cache.
@@ -193,6 +205,10 @@ func (r *RolloutReconciler) gather(ctx context.Context, ro *v1alpha1.Rollout) (*
 			return nil, err
 		default:
 			in.Template = d.Spec.Template.DeepCopy()
+			in.WorkloadReplicas = d.Spec.Replicas
+			if ro.Spec.Selector == nil {
+				in.Selector = d.Spec.Selector
+			}
 		}
 	}
 
@@ -225,7 +241,7 @@ func (r *RolloutReconciler) gather(ctx context.Context, ro *v1alpha1.Rollout) (*
 		}
 	}
 
-	if selector, err := podSelector(ro, in.Template); err == nil && selector != nil {
+	if selector, err := podSelector(ro, in.Selector); err == nil && selector != nil {
 		var pods corev1.PodList
 		if err := r.Client.List(ctx, &pods, client.InNamespace(ro.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
 			return nil, err
@@ -238,13 +254,13 @@ func (r *RolloutReconciler) gather(ctx context.Context, ro *v1alpha1.Rollout) (*
 }
 
 // podSelector selects the Rollout's pods that carry a pod template hash.
-func podSelector(ro *v1alpha1.Rollout, template *corev1.PodTemplateSpec) (labels.Selector, error) {
+func podSelector(ro *v1alpha1.Rollout, workloadSelector *metav1.LabelSelector) (labels.Selector, error) {
 	sel := ro.Spec.Selector
 	if sel == nil {
-		if template == nil {
-			return nil, nil
-		}
-		sel = &metav1.LabelSelector{MatchLabels: template.Labels}
+		sel = workloadSelector
+	}
+	if sel == nil {
+		return nil, nil
 	}
 	selector, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil {

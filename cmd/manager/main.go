@@ -13,8 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"k8s.io/utils/clock"
-
 	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
 	"github.com/bluegreen-dev/bluegreen/controllers"
 )
@@ -53,15 +51,8 @@ func main() {
 		os.Exit(1)
 	}
 	ctx := ctrl.SetupSignalHandler()
-	rollouts := &controllers.RolloutReconciler{
-		Client:                  mgr.GetClient(),
-		Recorder:                mgr.GetEventRecorder(v1alpha1.FieldOwner),
-		Clock:                   clock.RealClock{},
-		Analysis:                &controllers.AnalysisRunBuilder{Client: mgr.GetClient()},
-		MaxConcurrentReconciles: rolloutWorkers,
-	}
-	if err := rollouts.SetupWithManager(ctx, mgr); err != nil {
-		log.Error(err, "Unable to set up the Rollout controller")
+	if err := controllers.Setup(ctx, mgr, controllers.Options{RolloutWorkers: rolloutWorkers}); err != nil {
+		log.Error(err, "Unable to set up the controllers")
 		os.Exit(1)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

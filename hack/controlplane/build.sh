@@ -33,9 +33,13 @@ fi
 start=$(date +%s)
 export CGO_ENABLED=0
 flags=(-trimpath "-ldflags=-s -w")
+# Kubernetes' own build stamps the version; without it the servers report v0.0.0-master.
+kube=$(cd "$here" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
+v=k8s.io/component-base/version
+kubeflags=(-trimpath "-ldflags=-s -w -X $v.gitVersion=$kube -X $v.gitMajor=$(echo "${kube#v}" | cut -d. -f1) -X $v.gitMinor=$(echo "$kube" | cut -d. -f2) -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z")
 echo "building control plane into $out (about 15 minutes on 2 cores the first time)"
 (cd "$here" && go build "${flags[@]}" -o "$out/etcd" ./etcd)
-(cd "$here" && go build "${flags[@]}" -o "$out/" \
+(cd "$here" && go build "${kubeflags[@]}" -o "$out/" \
 	k8s.io/kubernetes/cmd/kube-apiserver \
 	k8s.io/kubernetes/cmd/kube-controller-manager \
 	k8s.io/kubernetes/cmd/kube-scheduler \

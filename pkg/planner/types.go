@@ -2,7 +2,7 @@
 //
 // The controller gathers everything a decision needs into an Input (the Rollout, the
 // effective pod template, its ReplicaSets, Services, AnalysisRuns, pods and the time),
-// calls Plan, applies the returned Actions one by one and writes the returned status
+// calls Plan, applies the returned Decision's Actions one by one and writes its status
 // once. Plan performs no I/O and never reads the clock, so whole rollouts can be played
 // as sequences in tests (see testdata/*.golden).
 package planner
@@ -14,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
 )
@@ -25,6 +26,11 @@ type Input struct {
 	// Template is the effective pod template: spec.template, or the referenced
 	// Deployment's template when spec.workloadRef is set. Nil when the Deployment is missing.
 	Template *corev1.PodTemplateSpec
+	// Selector is the effective pod selector: spec.selector, or the referenced Deployment's
+	// selector when spec.workloadRef is set and spec.selector is empty. Nil means spec.selector.
+	Selector *metav1.LabelSelector
+	// WorkloadReplicas is spec.replicas of the workloadRef Deployment; nil without one.
+	WorkloadReplicas *int32
 	// WorkloadMissing explains why Template is nil for a workloadRef (empty otherwise).
 	WorkloadMissing string
 	// ReplicaSets owned by the Rollout (adopted or created by it).
@@ -39,8 +45,9 @@ type Input struct {
 	Now time.Time
 }
 
-// Plan is the outcome of a decision.
-type Plan struct {
+// Decision is the outcome of Plan. (It cannot be called Plan too: Go does not let a type
+// and a function of one package share a name.)
+type Decision struct {
 	// Actions to apply, in order. Each is one idempotent API write.
 	Actions []Action
 	// Status is the Rollout's new status.
@@ -115,7 +122,18 @@ type PatchPodMetadata struct {
 	Annotations map[string]*string
 }
 
+// PatchReplicaSetPodMetadata sets (non-nil) or removes (nil) labels and annotations of a
+// ReplicaSet's pod template, so that the pods it creates later carry the metadata of the
+// revision's current role (activeMetadata or previewMetadata). It does not restart pods.
+type PatchReplicaSetPodMetadata struct {
+	Name        string
+	Labels      map[string]*string
+	Annotations map[string]*string
+}
+
 // RemoveAnnotation removes an intent annotation from the Rollout once it was answered.
+// Plan lists these last: apply them after the status write has succeeded, so that a lost
+// status write cannot lose the request (an abort, say) that the status records.
 type RemoveAnnotation struct{ Key string }
 
 // ScaleWorkload scales the Deployment of spec.workloadRef.
@@ -131,18 +149,19 @@ type RecordEvent struct {
 	Message string
 }
 
-func (CreateReplicaSet) isAction()     {}
-func (ScaleReplicaSet) isAction()      {}
-func (AnnotateReplicaSet) isAction()   {}
-func (DeleteReplicaSet) isAction()     {}
-func (SwitchService) isAction()        {}
-func (StartAnalysisRun) isAction()     {}
-func (TerminateAnalysisRun) isAction() {}
-func (DeleteAnalysisRun) isAction()    {}
-func (PatchPodMetadata) isAction()     {}
-func (RemoveAnnotation) isAction()     {}
-func (ScaleWorkload) isAction()        {}
-func (RecordEvent) isAction()          {}
+func (CreateReplicaSet) isAction()           {}
+func (ScaleReplicaSet) isAction()            {}
+func (AnnotateReplicaSet) isAction()         {}
+func (DeleteReplicaSet) isAction()           {}
+func (SwitchService) isAction()              {}
+func (StartAnalysisRun) isAction()           {}
+func (TerminateAnalysisRun) isAction()       {}
+func (DeleteAnalysisRun) isAction()          {}
+func (PatchPodMetadata) isAction()           {}
+func (PatchReplicaSetPodMetadata) isAction() {}
+func (RemoveAnnotation) isAction()           {}
+func (ScaleWorkload) isAction()              {}
+func (RecordEvent) isAction()                {}
 
 func (a CreateReplicaSet) String() string {
 	return fmt.Sprintf("create ReplicaSet %s (revision %s, replicas %d)", a.ReplicaSet.Name,
@@ -165,6 +184,9 @@ func (a TerminateAnalysisRun) String() string { return "terminate AnalysisRun " 
 func (a DeleteAnalysisRun) String() string    { return "delete AnalysisRun " + a.Name }
 func (a PatchPodMetadata) String() string {
 	return fmt.Sprintf("patch pod %s labels %s annotations %s", a.Pod, formatPatch(a.Labels), formatPatch(a.Annotations))
+}
+func (a PatchReplicaSetPodMetadata) String() string {
+	return fmt.Sprintf("patch ReplicaSet %s pod template labels %s annotations %s", a.Name, formatPatch(a.Labels), formatPatch(a.Annotations))
 }
 func (a RemoveAnnotation) String() string { return "remove annotation " + a.Key }
 func (a ScaleWorkload) String() string {
