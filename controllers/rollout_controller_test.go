@@ -238,6 +238,7 @@ func TestInvalidSpecTouchesNothing(t *testing.T) {
 	cases := []struct {
 		name     string
 		services func(ns string) []client.Object
+		setup    func(t *testing.T, ns string)
 		want     []string // the message names the field and the fix
 	}{
 		{
@@ -260,22 +261,53 @@ func TestInvalidSpecTouchesNothing(t *testing.T) {
 		{
 			name: "Service managed by another Rollout",
 			services: func(ns string) []client.Object {
-				active := service(ns, "web", map[string]string{"app": "web"})
-				active.Annotations = map[string]string{v1alpha1.ManagedByAnnotation: "other"}
-				return []client.Object{active, service(ns, "web-preview", map[string]string{"app": "web"})}
+				return []client.Object{
+					service(ns, "web", map[string]string{"app": "web"}),
+					service(ns, "web-preview", map[string]string{"app": "web"}),
+					service(ns, "other-preview", map[string]string{"app": "web"}),
+				}
 			},
-			want: []string{"other"},
+			// Rollout "other" takes the active Service "web" first.
+			setup: func(t *testing.T, ns string) {
+				other := rollout(ns, "other")
+				other.Spec.Selector.MatchLabels = map[string]string{"app": "web"}
+				other.Spec.Template.Labels = map[string]string{"app": "web"}
+				other.Spec.Strategy.BlueGreen.ActiveService = "web"
+				if err := k8s.Create(context.Background(), other); err != nil {
+					t.Fatal(err)
+				}
+				eventually(t, 20*time.Second, "Rollout other to manage Service web", func() (bool, string) {
+					makeAvailable(t, ns)
+					var svc corev1.Service
+					_ = k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, &svc)
+					return svc.Annotations[v1alpha1.ManagedByAnnotation] == "other", fmt.Sprint(svc.Annotations)
+				})
+			},
+			want: []string{`managed by Rollout "other"`},
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := namespace(t)
-			before := map[string]string{}
 			for _, obj := range tc.services(ns) {
 				if err := k8s.Create(ctx, obj); err != nil {
 					t.Fatal(err)
 				}
-				before[obj.GetName()] = obj.GetResourceVersion()
+			}
+			if tc.setup != nil {
+				tc.setup(t, ns)
+			}
+			before := map[string]string{}
+			var svcs corev1.ServiceList
+			if err := k8s.List(ctx, &svcs, client.InNamespace(ns)); err != nil {
+				t.Fatal(err)
+			}
+			for _, svc := range svcs.Items {
+				before[svc.Name] = svc.ResourceVersion
+			}
+			var existing appsv1.ReplicaSetList
+			if err := k8s.List(ctx, &existing, client.InNamespace(ns)); err != nil {
+				t.Fatal(err)
 			}
 			ro := rollout(ns, "web")
 			if err := k8s.Create(ctx, ro); err != nil {
@@ -298,8 +330,8 @@ func TestInvalidSpecTouchesNothing(t *testing.T) {
 			if err := k8s.List(ctx, &rss, client.InNamespace(ns)); err != nil {
 				t.Fatal(err)
 			}
-			if len(rss.Items) != 0 {
-				t.Errorf("an invalid Rollout created %d ReplicaSets", len(rss.Items))
+			if len(rss.Items) != len(existing.Items) {
+				t.Errorf("an invalid Rollout created %d ReplicaSets", len(rss.Items)-len(existing.Items))
 			}
 			for name, rv := range before {
 				var svc corev1.Service

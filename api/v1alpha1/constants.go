@@ -104,6 +104,7 @@ const (
 	EventRolloutCompleted        = "RolloutCompleted"
 	EventRolloutAborted          = "RolloutAborted"
 	EventRolloutRetried          = "RolloutRetried"
+	EventFastRollback            = "FastRollback"
 	EventRolloutDegraded         = "RolloutDegraded"
 	EventInvalidSpec             = "InvalidSpec"
 	EventProgressDeadline        = "ProgressDeadlineExceeded"

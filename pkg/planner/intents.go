@@ -87,11 +87,11 @@ func (p *planner) retry() {
 // waiting for promotion, or skips the one to come; full also skips remaining analysis.
 func (p *planner) promote(full bool, why string) {
 	p.status.Promotion = &v1alpha1.PromotionStatus{Revision: p.hash, Full: full, PromotedAt: p.nowTime()}
-	kind := "Promoted"
+	kind := "Promote request accepted for"
 	if full {
-		kind = "Fully promoted"
+		kind = "Full promote request accepted for"
 	}
-	p.normal(v1alpha1.EventRolloutPromoted, "%s %s: %s", kind, p.describe(p.hash), why)
+	p.normal(v1alpha1.EventRolloutResumed, "%s %s: %s", kind, p.describe(p.hash), why)
 	p.note("promote %s (full: %t): %s", p.describe(p.hash), full, why)
 }
 

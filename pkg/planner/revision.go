@@ -76,6 +76,7 @@ func (p *planner) reconcileStable() {
 				p.trackProgress(rs, p.cfg.replicas)
 				return
 			}
+			p.normal(v1alpha1.EventRolloutPromoted, "Promoted %s back: the template is the stable revision's again (fast rollback)", p.describe(p.hash))
 			p.switchService(RoleActive, p.hash, "the template is back to the stable revision, which is fully available: fast rollback")
 		}
 		p.switchService(RolePreview, p.hash, "the template is back to the stable revision")
@@ -147,6 +148,9 @@ func (p *planner) reconcileNewRevision() {
 		p.wait("spec.paused: the active Service is switched to %s once the Rollout is resumed", p.hash)
 		return
 	}
+	if p.activeHash != p.hash {
+		p.normal(v1alpha1.EventRolloutPromoted, "Promoted %s: the active Service %s selects it now", p.describe(p.hash), p.cfg.activeService)
+	}
 	p.switchService(RoleActive, p.hash, fmt.Sprintf("ReplicaSet %s is saturated: %d of %d pods available", rs.Name, p.available(rs), p.cfg.replicas))
 	if !full && !p.postGate() {
 		if p.aborted() {
@@ -201,7 +205,7 @@ func (p *planner) decideFastRollback() {
 	}
 	p.fastRollback = true
 	p.status.Promotion = &v1alpha1.PromotionStatus{Revision: p.hash, Full: true, PromotedAt: p.nowTime()}
-	p.normal(v1alpha1.EventRolloutPromoted, "Fast rollback to %s: pause and analysis are skipped", p.describe(p.hash))
+	p.normal(v1alpha1.EventFastRollback, "Fast rollback to %s: pause and analysis are skipped", p.describe(p.hash))
 	p.note("fast rollback to %s, because %s: pause and analysis are skipped, and the active Service is switched as soon as it is saturated", p.describe(p.hash), why)
 }
 

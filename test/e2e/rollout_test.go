@@ -182,9 +182,14 @@ func TestUnreadyRevisionHitsTheProgressDeadline(t *testing.T) {
 				ro.Spec.Template.Labels[cluster.BehaviourLabel] = cluster.BehaviourUnready
 			})
 			got := e.waitPhase("slow", v1alpha1.PhaseDegraded, settle)
+			// The deadline, or the abort it caused, is what Progressing says.
+			wantReason := v1alpha1.ReasonProgressDeadlineExceeded
+			if abort {
+				wantReason = v1alpha1.ReasonRolloutAborted
+			}
 			cond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionProgressing)
-			if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != v1alpha1.ReasonProgressDeadlineExceeded {
-				t.Fatalf("Progressing condition %+v, want False/%s", cond, v1alpha1.ReasonProgressDeadlineExceeded)
+			if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != wantReason || !strings.Contains(cond.Message, "progressDeadlineSeconds") {
+				t.Fatalf("Progressing condition %+v, want False/%s naming progressDeadlineSeconds", cond, wantReason)
 			}
 			if e.selector("slow") != first {
 				t.Fatalf("active selects %s, want the stable %s", e.selector("slow"), first)
@@ -353,15 +358,18 @@ func TestWorkloadRef(t *testing.T) {
 				return ptr.Deref(got.Spec.Replicas, 0) == want, fmt.Sprintf("deployment replicas %d", ptr.Deref(got.Spec.Replicas, 0))
 			})
 			// A new image in the Deployment's template is a new revision of the Rollout.
-			var got appsv1.Deployment
-			if err := e.k8s.Get(e.ctx(), client.ObjectKeyFromObject(d), &got); err != nil {
-				t.Fatal(err)
-			}
 			first := e.get("wl").Status.CurrentPodHash
-			got.Spec.Template.Spec.Containers[0].Image = "wl:2"
-			if err := e.k8s.Update(e.ctx(), &got); err != nil {
-				t.Fatal(err)
-			}
+			e.eventually(10*time.Second, "updating the Deployment's image", func() (bool, string) {
+				var got appsv1.Deployment
+				if err := e.k8s.Get(e.ctx(), client.ObjectKeyFromObject(d), &got); err != nil {
+					return false, err.Error()
+				}
+				got.Spec.Template.Spec.Containers[0].Image = "wl:2"
+				if err := e.k8s.Update(e.ctx(), &got); err != nil {
+					return false, err.Error()
+				}
+				return true, ""
+			})
 			e.eventually(settle, "the new revision to become active", func() (bool, string) {
 				ro := e.get("wl")
 				return ro.Status.CurrentPodHash != first && ro.Status.Phase == v1alpha1.PhaseHealthy && e.selector("wl") == ro.Status.CurrentPodHash,
