@@ -61,6 +61,8 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, act
 	case planner.PatchReplicaSetPodMetadata:
 		return r.patch(ctx, &appsv1.ReplicaSet{}, ns, a.Name, map[string]any{"spec": map[string]any{"template": map[string]any{
 			"metadata": metadataPatch(a.Labels, a.Annotations)}}})
+	case planner.DeletePod:
+		return client.IgnoreNotFound(r.Client.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.Name}}))
 	case planner.RemoveAnnotation:
 		return r.patch(ctx, &v1alpha1.Rollout{}, ns, ro.Name, map[string]any{"metadata": map[string]any{"annotations": map[string]any{a.Key: nil}}})
 	case planner.ScaleWorkload:

@@ -104,6 +104,7 @@ const (
 	EventRolloutCompleted        = "RolloutCompleted"
 	EventRolloutAborted          = "RolloutAborted"
 	EventRolloutRetried          = "RolloutRetried"
+	EventRolloutRestarted        = "RolloutRestarted"
 	EventFastRollback            = "FastRollback"
 	EventRolloutDegraded         = "RolloutDegraded"
 	EventInvalidSpec             = "InvalidSpec"

@@ -63,17 +63,27 @@ func (p *planner) reconcileFirstDeploy() {
 // fast rollback: the active Service goes back at once, since the stable revision is
 // saturated.
 func (p *planner) reconcileStable() {
-	rs := p.ensureReplicaSet(p.cfg.replicas, RoleActive)
-	p.scaleTo(rs, p.cfg.replicas, "the stable revision follows spec.replicas")
+	// A restart (spec.restartAt) runs one pod more than spec.replicas until it is done.
+	restart := p.podsToRestart()
+	size := p.cfg.replicas
+	if len(restart) > 0 {
+		size++
+	}
+	rs := p.ensureReplicaSet(size, RoleActive)
+	if len(restart) > 0 {
+		p.scaleTo(rs, size, "restart: one pod more than spec.replicas, so that an old pod can be deleted while spec.replicas stay available")
+	} else {
+		p.scaleTo(rs, size, "the stable revision follows spec.replicas")
+	}
 	if p.activeHash != p.hash || (p.cfg.previewService != "" && p.previewHash != p.hash) {
 		if p.cfg.paused {
 			p.wait("spec.paused: the Services go back to the stable revision %s once the Rollout is resumed", p.hash)
 			return
 		}
 		if p.activeHash != p.hash {
-			if !p.saturated(rs, p.cfg.replicas) {
-				p.wait("ReplicaSet %s of the stable revision has %d of %d pods available", rs.Name, p.available(rs), p.cfg.replicas)
-				p.trackProgress(rs, p.cfg.replicas)
+			if !p.saturated(rs, size) {
+				p.wait("ReplicaSet %s of the stable revision has %d of %d pods available", rs.Name, p.available(rs), size)
+				p.trackProgress(rs, size)
 				return
 			}
 			p.normal(v1alpha1.EventRolloutPromoted, "Promoted %s back: the template is the stable revision's again (fast rollback)", p.describe(p.hash))
@@ -81,10 +91,11 @@ func (p *planner) reconcileStable() {
 		}
 		p.switchService(RolePreview, p.hash, "the template is back to the stable revision")
 	}
-	if !p.saturated(rs, p.cfg.replicas) {
-		p.wait("scaling: ReplicaSet %s has %d of %d pods available", rs.Name, p.available(rs), p.cfg.replicas)
-		p.trackProgress(rs, p.cfg.replicas)
+	if !p.saturated(rs, size) && len(restart) == 0 {
+		p.wait("scaling: ReplicaSet %s has %d of %d pods available", rs.Name, p.available(rs), size)
+		p.trackProgress(rs, size)
 	}
+	p.restartPods(rs, restart, size)
 }
 
 // reconcileNewRevision releases a revision beside the stable one.

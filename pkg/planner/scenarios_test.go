@@ -292,6 +292,18 @@ func scenarios() []scenario {
 			}),
 		},
 		{
+			name: "restart",
+			steps: steps(deployed(), []step{
+				on("spec.restartAt is set a minute ahead: nothing yet", 60*sec, restartAt(60*sec)),
+				on("restartAt is reached: one extra pod first", 60*sec),
+				on("the extra pod is available: the first old pod goes", 10*sec),
+				on("its replacement is available: the second goes", 10*sec),
+				on("the third goes", 10*sec),
+				on("no old pod is left: back to spec.replicas", 10*sec),
+				on("nothing more to do", 10*sec),
+			}),
+		},
+		{
 			name: "spec-paused",
 			steps: steps(deployed(), []step{
 				on("the Rollout is paused", 60*sec, setPaused(true)),

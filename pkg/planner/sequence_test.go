@@ -181,6 +181,14 @@ func setReplicas(n int32) func(*world) {
 	}
 }
 
+// restartAt sets spec.restartAt to the world's time plus d.
+func restartAt(d time.Duration) func(*world) {
+	return func(w *world) {
+		at := metav1.NewTime(w.now.Add(d))
+		edit(func(ro *v1alpha1.Rollout) { ro.Spec.RestartAt = &at })(w)
+	}
+}
+
 func setPaused(paused bool) func(*world) {
 	return edit(func(ro *v1alpha1.Rollout) { ro.Spec.Paused = paused })
 }

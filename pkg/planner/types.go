@@ -131,6 +131,9 @@ type PatchReplicaSetPodMetadata struct {
 	Annotations map[string]*string
 }
 
+// DeletePod deletes a pod, for a restart asked by spec.restartAt; its ReplicaSet replaces it.
+type DeletePod struct{ Name string }
+
 // RemoveAnnotation removes an intent annotation from the Rollout once it was answered.
 // Plan lists these last: apply them after the status write has succeeded, so that a lost
 // status write cannot lose the request (an abort, say) that the status records.
@@ -159,6 +162,7 @@ func (TerminateAnalysisRun) isAction()       {}
 func (DeleteAnalysisRun) isAction()          {}
 func (PatchPodMetadata) isAction()           {}
 func (PatchReplicaSetPodMetadata) isAction() {}
+func (DeletePod) isAction()                  {}
 func (RemoveAnnotation) isAction()           {}
 func (ScaleWorkload) isAction()              {}
 func (RecordEvent) isAction()                {}
@@ -188,6 +192,7 @@ func (a PatchPodMetadata) String() string {
 func (a PatchReplicaSetPodMetadata) String() string {
 	return fmt.Sprintf("patch ReplicaSet %s pod template labels %s annotations %s", a.Name, formatPatch(a.Labels), formatPatch(a.Annotations))
 }
+func (a DeletePod) String() string        { return "delete pod " + a.Name }
 func (a RemoveAnnotation) String() string { return "remove annotation " + a.Key }
 func (a ScaleWorkload) String() string {
 	return fmt.Sprintf("scale Deployment %s to %d", a.Name, a.Replicas)

@@ -212,6 +212,11 @@ func (w *world) apply(d Decision) {
 			}
 			pod.Labels = patchMap(pod.Labels, a.Labels)
 			pod.Annotations = patchMap(pod.Annotations, a.Annotations)
+		case DeletePod:
+			if w.pods[a.Name] == nil {
+				w.t.Fatalf("%s: no such pod", a)
+			}
+			delete(w.pods, a.Name)
 		case RemoveAnnotation:
 			if _, ok := w.rollout.Annotations[a.Key]; !ok {
 				w.t.Fatalf("%s: not there", a)
@@ -271,7 +276,7 @@ func (w *world) settle() {
 			name := fmt.Sprintf("%s-%d", rs.Name, i)
 			if _, ok := w.pods[name]; !ok {
 				w.pods[name] = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
-					Name: name, Namespace: "default",
+					Name: name, Namespace: "default", CreationTimestamp: metav1.NewTime(w.now),
 					Labels:      patchMap(rs.Spec.Template.Labels, nil),
 					Annotations: patchMap(rs.Spec.Template.Annotations, nil),
 				}}
@@ -289,6 +294,14 @@ func (w *world) settle() {
 		available := n
 		if c, ok := w.availableCap[imageOf(&rs.Spec.Template)]; ok && c < available {
 			available = c
+		}
+		for i := int32(0); i < n; i++ {
+			pod := w.pods[fmt.Sprintf("%s-%d", rs.Name, i)]
+			ready := corev1.ConditionFalse
+			if i < available {
+				ready = corev1.ConditionTrue
+			}
+			pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}
 		}
 		rs.Status = appsv1.ReplicaSetStatus{
 			Replicas: n, ReadyReplicas: available, AvailableReplicas: available, FullyLabeledReplicas: n,

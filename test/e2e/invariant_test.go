@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -180,6 +181,32 @@ func TestActiveServiceNeverDropsBelowReplicas(t *testing.T) {
 	}
 	if e.selector("inv") != stable {
 		t.Fatalf("after the abort the active Service selects %s, want %s", e.selector("inv"), stable)
+	}
+	w.close()
+	w.verify()
+}
+
+func TestRestartKeepsReplicasReady(t *testing.T) {
+	e := newEnv(t)
+	e.services("rs")
+	e.create(e.rollout("rs", "rs:1", 3))
+	e.waitPhase("rs", v1alpha1.PhaseHealthy, settle)
+	w := e.watchEndpoints("rs", 3)
+	at := metav1.NewTime(time.Now().Truncate(time.Second))
+	e.update("rs", func(ro *v1alpha1.Rollout) { ro.Spec.RestartAt = &at })
+	e.eventually(settle, "the restart to be recorded", func() (bool, string) {
+		ro := e.get("rs")
+		return ro.Status.RestartedAt != nil && !ro.Status.RestartedAt.Before(&at) && ro.Status.Phase == v1alpha1.PhaseHealthy,
+			fmt.Sprintf("restartedAt %v phase %s: %s", ro.Status.RestartedAt, ro.Status.Phase, ro.Status.Message)
+	})
+	var pods corev1.PodList
+	if err := e.k8s.List(e.ctx(), &pods, client.InNamespace(e.ns), client.MatchingLabels{"app": "rs"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && p.CreationTimestamp.Before(&at) {
+			t.Errorf("pod %s started %s, before restartAt %s, still runs", p.Name, p.CreationTimestamp, at)
+		}
 	}
 	w.close()
 	w.verify()
