@@ -37,9 +37,14 @@ func (r *RolloutReconciler) apply(ctx context.Context, ro *v1alpha1.Rollout, act
 		return client.IgnoreNotFound(r.Client.Delete(ctx, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.Name}},
 			client.PropagationPolicy(metav1.DeletePropagationBackground)))
 	case planner.SwitchService:
+		// The label is copied by the endpoint controller onto the Service's EndpointSlices,
+		// which lets the operator cache only the slices of the Services it manages.
 		return r.patch(ctx, &corev1.Service{}, ns, a.Service, map[string]any{
-			"metadata": map[string]any{"annotations": map[string]string{v1alpha1.ManagedByAnnotation: ro.Name}},
-			"spec":     map[string]any{"selector": map[string]string{v1alpha1.PodTemplateHashLabel: a.Hash}},
+			"metadata": map[string]any{
+				"annotations": map[string]string{v1alpha1.ManagedByAnnotation: ro.Name},
+				"labels":      map[string]string{v1alpha1.RolloutLabel: ro.Name},
+			},
+			"spec": map[string]any{"selector": map[string]string{v1alpha1.PodTemplateHashLabel: a.Hash}},
 		})
 	case planner.StartAnalysisRun:
 		run, err := r.Analysis.Build(ctx, ro, a)

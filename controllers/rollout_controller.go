@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,6 +104,7 @@ func (r *RolloutReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		Owns(&appsv1.ReplicaSet{}).
 		Owns(&v1alpha1.AnalysisRun{}).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsOfService)).
+		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(rolloutOfLabel)).
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsOfWorkload),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
@@ -124,6 +126,16 @@ func (r *RolloutReconciler) rolloutsOfService(ctx context.Context, obj client.Ob
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: owner}})
 	}
 	return reqs
+}
+
+// rolloutOfLabel maps an object to the Rollout its RolloutLabel names: the EndpointSlices
+// of a managed Service carry the label of their Service.
+func rolloutOfLabel(_ context.Context, obj client.Object) []reconcile.Request {
+	name := obj.GetLabels()[v1alpha1.RolloutLabel]
+	if name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}}}
 }
 
 // rolloutsOfWorkload maps a Deployment to the Rollouts whose workloadRef names it.
@@ -230,6 +242,14 @@ func (r *RolloutReconciler) gather(ctx context.Context, ro *v1alpha1.Rollout) (*
 	if in.PreviewService, err = r.service(ctx, ro.Namespace, bg.PreviewService); err != nil {
 		return nil, err
 	}
+	var slices discoveryv1.EndpointSliceList
+	if err := r.Client.List(ctx, &slices, client.InNamespace(ro.Namespace),
+		client.MatchingLabels{discoveryv1.LabelServiceName: bg.ActiveService, v1alpha1.RolloutLabel: ro.Name}); err != nil {
+		return nil, err
+	}
+	for i := range slices.Items {
+		in.ActiveEndpointSlices = append(in.ActiveEndpointSlices, &slices.Items[i])
+	}
 
 	var runs v1alpha1.AnalysisRunList
 	if err := r.Client.List(ctx, &runs, client.InNamespace(ro.Namespace), client.MatchingFields{indexOwner: ro.Name}); err != nil {
@@ -309,8 +329,8 @@ func (r *RolloutReconciler) releaseServices(ctx context.Context, namespace, roll
 		if keep[svc.Name] {
 			continue
 		}
-		patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:null}},"spec":{"selector":{%q:null}}}`,
-			v1alpha1.ManagedByAnnotation, v1alpha1.PodTemplateHashLabel))
+		patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:null},"labels":{%q:null}},"spec":{"selector":{%q:null}}}`,
+			v1alpha1.ManagedByAnnotation, v1alpha1.RolloutLabel, v1alpha1.PodTemplateHashLabel))
 		if err := r.Client.Patch(ctx, svc, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(v1alpha1.FieldOwner)); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("releasing Service %s: %w", svc.Name, err)
 		}

@@ -225,7 +225,7 @@ func TestFirstDeployAndUpdateSwitchServicesAndOwnReplicaSets(t *testing.T) {
 		var svcs corev1.ServiceList
 		_ = k8s.List(ctx, &svcs, client.InNamespace(ns))
 		for _, s := range svcs.Items {
-			if _, ok := s.Spec.Selector[v1alpha1.PodTemplateHashLabel]; ok || s.Annotations[v1alpha1.ManagedByAnnotation] != "" {
+			if _, ok := s.Spec.Selector[v1alpha1.PodTemplateHashLabel]; ok || s.Annotations[v1alpha1.ManagedByAnnotation] != "" || s.Labels[v1alpha1.RolloutLabel] != "" {
 				return false, fmt.Sprintf("%s: selector %v annotations %v", s.Name, s.Spec.Selector, s.Annotations)
 			}
 		}

@@ -278,7 +278,9 @@ func (p *planner) scaleDownOldReplicaSets() {
 		deadline, ok := scaleDownDeadline(rs)
 		if !ok {
 			if p.cfg.scaleDownDelay == 0 {
-				p.scaleTo(rs, 0, "an old revision, and scaleDownDelaySeconds is 0")
+				if !p.keepWhileServing(rs.Name, h) {
+					p.scaleTo(rs, 0, "an old revision, and scaleDownDelaySeconds is 0")
+				}
 				continue
 			}
 			deadline = p.now.Add(p.cfg.scaleDownDelay)
@@ -286,9 +288,13 @@ func (p *planner) scaleDownOldReplicaSets() {
 		}
 		switch {
 		case !p.now.Before(deadline):
-			p.scaleTo(rs, 0, "its scale-down deadline has passed")
+			if !p.keepWhileServing(rs.Name, h) {
+				p.scaleTo(rs, 0, "its scale-down deadline has passed")
+			}
 		case p.cfg.scaleDownDelayRevisionLimit != nil && kept >= *p.cfg.scaleDownDelayRevisionLimit:
-			p.scaleTo(rs, 0, "scaleDownDelayRevisionLimit: newer old revisions already use the delay")
+			if !p.keepWhileServing(rs.Name, h) {
+				p.scaleTo(rs, 0, "scaleDownDelayRevisionLimit: newer old revisions already use the delay")
+			}
 		default:
 			kept++
 			p.requeueAt(deadline)

@@ -266,14 +266,18 @@ func (p *planner) reconcileAborted() {
 	deadline, ok := scaleDownDeadline(rs)
 	if !ok {
 		if p.cfg.abortScaleDownDelay == 0 {
-			p.scaleTo(rs, 0, "the revision is aborted and abortScaleDownDelaySeconds is 0")
+			if !p.keepWhileServing(rs.Name, p.hash) {
+				p.scaleTo(rs, 0, "the revision is aborted and abortScaleDownDelaySeconds is 0")
+			}
 			return
 		}
 		deadline = p.now.Add(p.cfg.abortScaleDownDelay)
 		p.setScaleDownDeadline(rs, deadline, "an aborted revision is scaled down abortScaleDownDelaySeconds after the stable revision is fully available")
 	}
 	if !p.now.Before(deadline) {
-		p.scaleTo(rs, 0, "the revision is aborted and its scale-down deadline has passed")
+		if !p.keepWhileServing(rs.Name, p.hash) {
+			p.scaleTo(rs, 0, "the revision is aborted and its scale-down deadline has passed")
+		}
 		return
 	}
 	p.requeueAt(deadline)

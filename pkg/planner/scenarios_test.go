@@ -292,6 +292,16 @@ func scenarios() []scenario {
 			}),
 		},
 		{
+			name: "endpoints-lag",
+			spec: []func(*v1alpha1.Rollout){scaleDownDelay(0)},
+			steps: steps(deployed(), []step{
+				on("the image changes", 60*sec, setImage("demo:v2")),
+				on("the new pods are available: switch; the endpoints still list the old pods", 10*sec),
+				on("the endpoint controller lags: the old revision stays up", 10*sec, lagEndpoints(true)),
+				on("the endpoints catch up: the old revision is scaled down", 10*sec, lagEndpoints(false)),
+			}),
+		},
+		{
 			name: "restart",
 			steps: steps(deployed(), []step{
 				on("spec.restartAt is set a minute ahead: nothing yet", 60*sec, restartAt(60*sec)),

@@ -189,6 +189,9 @@ func restartAt(d time.Duration) func(*world) {
 	}
 }
 
+// lagEndpoints makes the endpoint controller stop (true) or catch up (false).
+func lagEndpoints(lag bool) func(*world) { return func(w *world) { w.endpointsLag = lag } }
+
 func setPaused(paused bool) func(*world) {
 	return edit(func(ro *v1alpha1.Rollout) { ro.Spec.Paused = paused })
 }

@@ -14,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
@@ -37,6 +38,9 @@ type Input struct {
 	ReplicaSets []*appsv1.ReplicaSet
 	// ActiveService and PreviewService as read; nil when missing.
 	ActiveService, PreviewService *corev1.Service
+	// ActiveEndpointSlices are the EndpointSlices of the active Service: what production
+	// traffic reaches. An old revision is not scaled down while they still list its pods.
+	ActiveEndpointSlices []*discoveryv1.EndpointSlice
 	// AnalysisRuns owned by the Rollout.
 	AnalysisRuns []*v1alpha1.AnalysisRun
 	// Pods of the Rollout (carrying PodTemplateHashLabel), for role metadata.

@@ -11,8 +11,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/diff"
 
 	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
@@ -39,6 +41,10 @@ type world struct {
 	// replicasChanged is set by a step that changes spec.replicas: until the planner scales
 	// the active revision, it may have fewer available pods than replicas.
 	replicasChanged bool
+	// activeSlice is the active Service's EndpointSlice; endpointsLag keeps it as it is,
+	// as an endpoint controller that has not caught up with a switch would.
+	activeSlice  *discoveryv1.EndpointSlice
+	endpointsLag bool
 }
 
 func newWorld(t *testing.T, opts ...func(*v1alpha1.Rollout)) *world {
@@ -110,6 +116,9 @@ func (w *world) input() Input {
 	for _, name := range sortedKeys(w.pods) {
 		in.Pods = append(in.Pods, w.pods[name].DeepCopy())
 	}
+	if w.activeSlice != nil {
+		in.ActiveEndpointSlices = []*discoveryv1.EndpointSlice{w.activeSlice.DeepCopy()}
+	}
 	return in
 }
 
@@ -134,7 +143,10 @@ func copyInput(in Input) Input {
 		out.ReplicaSets = append(out.ReplicaSets, rs.DeepCopy())
 	}
 	out.ActiveService, out.PreviewService = in.ActiveService.DeepCopy(), in.PreviewService.DeepCopy()
-	out.AnalysisRuns, out.Pods = nil, nil
+	out.AnalysisRuns, out.Pods, out.ActiveEndpointSlices = nil, nil, nil
+	for _, s := range in.ActiveEndpointSlices {
+		out.ActiveEndpointSlices = append(out.ActiveEndpointSlices, s.DeepCopy())
+	}
 	for _, r := range in.AnalysisRuns {
 		out.AnalysisRuns = append(out.AnalysisRuns, r.DeepCopy())
 	}
@@ -308,6 +320,29 @@ func (w *world) settle() {
 			ObservedGeneration: rs.Generation,
 		}
 	}
+	w.syncEndpoints()
+}
+
+// syncEndpoints plays the endpoint controller: the active Service's EndpointSlice lists the
+// pods its selector matches, unless the world lets it lag behind a switch.
+func (w *world) syncEndpoints() {
+	if w.endpointsLag {
+		return
+	}
+	svc := w.services[w.rollout.Spec.Strategy.BlueGreen.ActiveService]
+	if svc == nil {
+		w.activeSlice = nil
+		return
+	}
+	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: svc.Name + "-abcde", Namespace: "default"}}
+	for _, name := range sortedKeys(w.pods) {
+		pod := w.pods[name]
+		if labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(pod.Labels)) {
+			slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{
+				Addresses: []string{"10.0.0.1"}, TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: name}})
+		}
+	}
+	w.activeSlice = slice
 }
 
 // activeRS is the ReplicaSet the active Service selects.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ type endpointWatcher struct {
 	mu         sync.Mutex
 	violations []string
 	events     int
+	history    []string // what each event showed, for a failure message
 	stop       context.CancelFunc
 	done       chan struct{}
 }
@@ -84,14 +86,21 @@ func (w *endpointWatcher) check(ctx context.Context, slices map[string]*discover
 	w.events++
 	w.mu.Unlock()
 	ready := map[string]string{} // pod → hash
+	var seen []string
 	for _, s := range slices {
 		for _, ep := range s.Endpoints {
-			if !ptr.Deref(ep.Conditions.Ready, false) || ep.TargetRef == nil {
+			if ep.TargetRef == nil {
 				continue
 			}
-			ready[ep.TargetRef.Name] = ""
+			seen = append(seen, fmt.Sprintf("%s/%s ready=%v", s.Name, ep.TargetRef.Name, ptr.Deref(ep.Conditions.Ready, false)))
+			if ptr.Deref(ep.Conditions.Ready, false) {
+				ready[ep.TargetRef.Name] = ""
+			}
 		}
 	}
+	w.mu.Lock()
+	w.history = append(w.history, fmt.Sprintf("%s %v", time.Now().Format("15:04:05.000"), seen))
+	w.mu.Unlock()
 	if len(ready) < w.replicas {
 		w.record(fmt.Sprintf("%s: %d ready endpoints, want at least %d", time.Now().Format("15:04:05.000"), len(ready), w.replicas))
 		return
@@ -140,6 +149,9 @@ func (w *endpointWatcher) verify() {
 	}
 	for _, v := range w.violations {
 		w.e.t.Errorf("invariant broken: %s", v)
+	}
+	if len(w.violations) > 0 {
+		w.e.t.Logf("EndpointSlice history:\n%s", strings.Join(w.history, "\n"))
 	}
 }
 
