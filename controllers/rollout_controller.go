@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
+	"github.com/bluegreen-dev/bluegreen/pkg/metrics"
 	"github.com/bluegreen-dev/bluegreen/pkg/planner"
 )
 
@@ -157,7 +158,8 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	var ro v1alpha1.Rollout
 	if err := r.Client.Get(ctx, req.NamespacedName, &ro); err != nil {
 		if apierrors.IsNotFound(err) {
-			// Deleted: give back the Services it switched.
+			// Deleted: give back the Services it switched, and forget its metrics.
+			metrics.Forget(req.Namespace, req.Name)
 			return ctrl.Result{}, r.releaseServices(ctx, req.Namespace, req.Name, nil)
 		}
 		return ctrl.Result{}, err
@@ -202,6 +204,7 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			return ctrl.Result{}, fmt.Errorf("%s: %w", action, err)
 		}
 	}
+	r.observe(in, &ro, decision)
 	return ctrl.Result{RequeueAfter: decision.RequeueAfter}, nil
 }
 

@@ -4,6 +4,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -66,6 +67,9 @@ type env struct {
 
 	stopOperator context.CancelFunc
 	operatorDone chan struct{}
+
+	// metricsAddr, when set before start, serves the operator's /metrics there.
+	metricsAddr string
 }
 
 func newEnv(t *testing.T) *env {
@@ -114,7 +118,7 @@ func (e *env) start() {
 	mgr, err := ctrl.NewManager(e.c.Config, ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  opts,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
+		Metrics:                metricsserver.Options{BindAddress: cmp.Or(e.metricsAddr, "0")},
 		HealthProbeBindAddress: "0",
 		Controller:             ctrlConfig(),
 	})
