@@ -31,6 +31,12 @@ func (p *planner) answerIntents() {
 			continue
 		}
 		p.tail = append(p.tail, RemoveAnnotation{Key: intent.key})
+		if p.answered(intent.key, revision) {
+			// The status records the answer already: a cache that has not seen the request's
+			// removal yet shows it again. Remove it without a word.
+			p.note("the %s request for revision %s was answered already", intent.verb, revision)
+			continue
+		}
 		if revision != p.hash {
 			p.ignore(intent.verb, revision, fmt.Sprintf("the current revision is %s", p.hash))
 			continue
@@ -63,6 +69,19 @@ func (p *planner) answerIntents() {
 			}
 		}
 	}
+}
+
+// answered reports whether the status as read records the answer to a request.
+func (p *planner) answered(key, revision string) bool {
+	switch key {
+	case v1alpha1.PromoteAnnotation, v1alpha1.PromoteFullAnnotation:
+		pr := p.old.Promotion
+		return pr != nil && pr.Revision == revision && (pr.Full || key == v1alpha1.PromoteAnnotation)
+	case v1alpha1.AbortAnnotation:
+		a := p.old.Abort
+		return a != nil && a.Revision == revision && a.By == v1alpha1.AbortByUser
+	}
+	return false
 }
 
 func (p *planner) ignore(verb, revision, why string) {

@@ -150,3 +150,28 @@ func TestIntentForAnotherRevisionIsIgnored(t *testing.T) {
 		t.Errorf("abort recorded: %+v", d.Status.Abort)
 	}
 }
+
+// A request the status already answers, shown again by a cache that has not seen its
+// removal, is removed without a warning.
+func TestAnsweredPromoteIsRemovedQuietly(t *testing.T) {
+	w := newWorld(t, manualPromotion)
+	for _, step := range []func(*world){nil, nil, setImage("demo:v2"), nil, request(v1alpha1.PromoteAnnotation), nil} {
+		if step != nil {
+			step(w)
+		}
+		w.settle()
+		w.apply(w.plan())
+	}
+	if w.rollout.Status.StableRS != w.rollout.Status.CurrentPodHash {
+		t.Fatalf("the promoted revision is not stable: %s", describeStatus(w.rollout.Status))
+	}
+	requestFor(v1alpha1.PromoteAnnotation, w.rollout.Status.CurrentPodHash)(w)
+	d := w.plan()
+	var got []string
+	for _, a := range d.Actions {
+		got = append(got, a.String())
+	}
+	if want := []string{"remove annotation " + v1alpha1.PromoteAnnotation}; diff.Diff(want, got) != "" {
+		t.Errorf("actions:\n%s", diff.Diff(want, got))
+	}
+}

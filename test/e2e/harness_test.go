@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -70,6 +71,9 @@ type env struct {
 
 	// metricsAddr, when set before start, serves the operator's /metrics there.
 	metricsAddr string
+	// config, when set before start, is who the operator talks to the API server as;
+	// the cluster's administrator otherwise.
+	config *rest.Config
 }
 
 func newEnv(t *testing.T) *env {
@@ -115,7 +119,11 @@ func (e *env) start() {
 	e.t.Helper()
 	opts := controllers.CacheOptions()
 	opts.DefaultNamespaces = map[string]cache.Config{e.ns: {}}
-	mgr, err := ctrl.NewManager(e.c.Config, ctrl.Options{
+	cfg := e.config
+	if cfg == nil {
+		cfg = e.c.Config
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  opts,
 		Metrics:                metricsserver.Options{BindAddress: cmp.Or(e.metricsAddr, "0")},
