@@ -345,3 +345,54 @@ func TestInvalidSpecTouchesNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestServiceNoLongerReferencedIsReleased(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t)
+	for _, name := range []string{"web", "web-preview", "web-v2"} {
+		if err := k8s.Create(ctx, service(ns, name, map[string]string{"app": "web"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ro := rollout(ns, "web")
+	if err := k8s.Create(ctx, ro); err != nil {
+		t.Fatal(err)
+	}
+	managed := func(name string) (bool, string) {
+		var svc corev1.Service
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &svc); err != nil {
+			return false, err.Error()
+		}
+		_, hash := svc.Spec.Selector[v1alpha1.PodTemplateHashLabel]
+		return hash && svc.Annotations[v1alpha1.ManagedByAnnotation] == "web" && svc.Labels[v1alpha1.RolloutLabel] == "web",
+			fmt.Sprintf("%s: selector %v annotations %v labels %v", name, svc.Spec.Selector, svc.Annotations, svc.Labels)
+	}
+	eventually(t, 20*time.Second, "Service web to be managed", func() (bool, string) {
+		makeAvailable(t, ns)
+		return managed("web")
+	})
+
+	// The Rollout moves to another active Service: the old one is given back as it was.
+	eventually(t, 10*time.Second, "the Rollout to move to Service web-v2", func() (bool, string) {
+		var cur v1alpha1.Rollout
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ro), &cur); err != nil {
+			return false, err.Error()
+		}
+		cur.Spec.Strategy.BlueGreen.ActiveService = "web-v2"
+		err := k8s.Update(ctx, &cur)
+		return err == nil, fmt.Sprint(err)
+	})
+	eventually(t, 20*time.Second, "Service web-v2 to be managed and web released", func() (bool, string) {
+		makeAvailable(t, ns)
+		if ok, state := managed("web-v2"); !ok {
+			return false, state
+		}
+		var old corev1.Service
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &old); err != nil {
+			return false, err.Error()
+		}
+		_, hash := old.Spec.Selector[v1alpha1.PodTemplateHashLabel]
+		return !hash && old.Annotations[v1alpha1.ManagedByAnnotation] == "" && old.Labels[v1alpha1.RolloutLabel] == "" && old.Spec.Selector["app"] == "web",
+			fmt.Sprintf("web: selector %v annotations %v labels %v", old.Spec.Selector, old.Annotations, old.Labels)
+	})
+}
