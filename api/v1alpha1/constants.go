@@ -33,9 +33,15 @@ const (
 
 // Intent annotations: a person or the CLI writes one on a Rollout to ask for an action on
 // one revision; the value is the pod template hash of that revision (status.currentPodHash).
-// The controller carries out a request for the current revision, records it in status, and
-// removes the annotation; a request that names another revision is removed unanswered, with
-// an event, so that a stale promote can never promote a newer revision.
+// The controller carries out a request for the current revision, records it in status
+// (status.promotion, status.abort), and then removes the annotation; a request that names
+// another revision is removed unanswered, with a StaleRequestIgnored event, so that a stale
+// promote can never promote a newer revision. Each is one JSON merge patch of the
+// Rollout's metadata, for example:
+//
+//	kubectl patch rollout NAME --type merge //	  -p '{"metadata":{"annotations":{"rollouts.bluegreen.dev/promote":"HASH"}}}'
+//
+// A request is answered when the annotation is gone; status says how.
 const (
 	// PromoteAnnotation promotes the revision in preview: it ends a pause waiting for
 	// promotion. Analysis still runs.
