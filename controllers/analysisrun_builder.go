@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
+	"github.com/bluegreen-dev/bluegreen/pkg/analysis"
 	"github.com/bluegreen-dev/bluegreen/pkg/planner"
 )
 
@@ -57,16 +58,23 @@ func (b *AnalysisRunBuilder) Build(ctx context.Context, ro *v1alpha1.Rollout, st
 		if !ok {
 			return nil, fmt.Errorf("argument %q is not declared by the templates of the %s analysis: remove it or declare it in the template's args", arg.Name, start.Type)
 		}
-		value, from, err := resolveArgument(ro, start.Revision, arg)
+		value, from, err := analysis.RolloutArgument(ro, start.Revision, arg)
 		if err != nil {
-			return nil, fmt.Errorf("argument %q: %w", arg.Name, err)
+			return nil, fmt.Errorf("spec.strategy.blueGreen.%sAnalysis.args %q: %w", gateField(start.Type), arg.Name, err)
 		}
 		spec.Args[i].Value, spec.Args[i].ValueFrom = value, from
 	}
-	for _, arg := range spec.Args {
+	for i, arg := range spec.Args {
 		if arg.Value == nil && arg.ValueFrom == nil {
 			return nil, fmt.Errorf("argument %q of the %s analysis has no value: give it in spec.strategy.blueGreen.%sAnalysis.args", arg.Name, start.Type, gateField(start.Type))
 		}
+		// A template's own fieldRef is a field of this Rollout: resolved now, as the run
+		// does not know the Rollout.
+		resolved, err := analysis.TemplateArgument(ro, arg)
+		if err != nil {
+			return nil, fmt.Errorf("argument %q of the %s analysis: %w", arg.Name, start.Type, err)
+		}
+		spec.Args[i] = resolved
 	}
 
 	return &v1alpha1.AnalysisRun{
@@ -115,31 +123,4 @@ func (b *AnalysisRunBuilder) template(ctx context.Context, namespace string, ref
 		return nil, err
 	}
 	return spec, nil
-}
-
-// resolveArgument gives the run's value of a Rollout argument. Secret references are kept
-// as references, resolved by the AnalysisRun controller at measurement time, so that a
-// secret never lands in the run's spec.
-func resolveArgument(ro *v1alpha1.Rollout, revision string, arg v1alpha1.AnalysisRunArgument) (*string, *v1alpha1.ValueFrom, error) {
-	if arg.Value != nil {
-		v := *arg.Value
-		return &v, nil, nil
-	}
-	from := arg.ValueFrom
-	switch {
-	case from == nil:
-		return nil, nil, fmt.Errorf("needs value or valueFrom")
-	case from.SecretKeyRef != nil:
-		return nil, &v1alpha1.ValueFrom{SecretKeyRef: from.SecretKeyRef.DeepCopy()}, nil
-	case from.PodTemplateHashValue != nil:
-		v := revision
-		if *from.PodTemplateHashValue == v1alpha1.Stable {
-			v = ro.Status.StableRS
-		}
-		return &v, nil, nil
-	case from.FieldRef != nil:
-		v, err := fieldValue(ro, from.FieldRef.FieldPath)
-		return &v, nil, err
-	}
-	return nil, nil, fmt.Errorf("valueFrom is empty")
 }

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -13,25 +14,29 @@ import (
 )
 
 // CacheOptions restricts the informer caches to the objects of Rollouts: ReplicaSets and
-// pods carrying a pod template hash label and the EndpointSlices of managed Services, so
+// pods carrying a pod template hash label, the EndpointSlices of managed Services and the
+// Jobs of analysis runs, so
 // that memory does not grow with unrelated workloads; managed fields are dropped from
 // everything cached.
 func CacheOptions() cache.Options {
-	ofRollouts := labels.NewSelector()
-	if req, err := labels.NewRequirement(v1alpha1.PodTemplateHashLabel, selection.Exists, nil); err == nil {
-		ofRollouts = ofRollouts.Add(*req)
-	}
-	managed := labels.NewSelector()
-	if req, err := labels.NewRequirement(v1alpha1.RolloutLabel, selection.Exists, nil); err == nil {
-		managed = managed.Add(*req)
-	}
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&appsv1.ReplicaSet{}: {Label: ofRollouts},
-			&corev1.Pod{}:        {Label: ofRollouts},
+			&appsv1.ReplicaSet{}: {Label: hasLabel(v1alpha1.PodTemplateHashLabel)},
+			&corev1.Pod{}:        {Label: hasLabel(v1alpha1.PodTemplateHashLabel)},
 			// The slices of the Services the operator switched (they copy the Service's labels).
-			&discoveryv1.EndpointSlice{}: {Label: managed},
+			&discoveryv1.EndpointSlice{}: {Label: hasLabel(v1alpha1.RolloutLabel)},
+			// The Jobs of job metrics.
+			&batchv1.Job{}: {Label: hasLabel(v1alpha1.AnalysisRunLabel)},
 		},
 	}
+}
+
+// hasLabel selects the objects that carry the label, whatever its value.
+func hasLabel(key string) labels.Selector {
+	req, err := labels.NewRequirement(key, selection.Exists, nil)
+	if err != nil {
+		panic(err) // the keys are constants of the API package
+	}
+	return labels.NewSelector().Add(*req)
 }

@@ -3,7 +3,7 @@
 # that a change to api/ or to RBAC markers cannot land without its generated files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-generated=(api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml)
+generated=(api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml charts/bluegreen/crds charts/bluegreen/files/manager-role.yaml)
 snapshot=$(mktemp -d)
 trap 'rm -rf "$snapshot"' EXIT
 for f in "${generated[@]}"; do

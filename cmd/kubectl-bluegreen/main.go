@@ -1,13 +1,11 @@
 // Command kubectl-bluegreen is the kubectl plugin for bluegreen Rollouts: with the binary
-// on PATH, `kubectl bluegreen …` works.
+// on PATH, `kubectl bluegreen …` works. The commands live in pkg/cli.
 package main
 
 import (
-	"fmt"
 	"os"
-	"runtime/debug"
 
-	"github.com/spf13/cobra"
+	"github.com/bluegreen-dev/bluegreen/pkg/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise the module
@@ -15,36 +13,5 @@ import (
 var version = ""
 
 func main() {
-	if err := newRootCommand().Execute(); err != nil {
-		os.Exit(1)
-	}
-}
-
-func newRootCommand() *cobra.Command {
-	root := &cobra.Command{
-		Use:           "kubectl-bluegreen",
-		Short:         "Promote, abort and watch bluegreen Rollouts",
-		Long:          "kubectl bluegreen drives blue-green Rollouts of rollouts.bluegreen.dev: promote a revision in preview, abort it, and watch it become Healthy.",
-		SilenceUsage:  true,
-		SilenceErrors: false,
-	}
-	root.AddCommand(&cobra.Command{
-		Use:   "version",
-		Short: "Print the plugin's version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "kubectl-bluegreen", buildVersion())
-		},
-	})
-	return root
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
-		return info.Main.Version
-	}
-	return "(devel)"
+	os.Exit(cli.Main(os.Args[1:], cli.Options{Version: version}))
 }
