@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
@@ -69,8 +70,10 @@ type env struct {
 	stopOperator context.CancelFunc
 	operatorDone chan struct{}
 
-	// metricsAddr, when set before start, serves the operator's /metrics there.
-	metricsAddr string
+	// metricsAddr, when set before start, serves the operator's /metrics there; with
+	// secureMetrics over HTTPS behind TokenReview and SubjectAccessReview, as cmd/manager does.
+	metricsAddr   string
+	secureMetrics bool
 	// config, when set before start, is who the operator talks to the API server as;
 	// the cluster's administrator otherwise.
 	config *rest.Config
@@ -123,10 +126,14 @@ func (e *env) start() {
 	if cfg == nil {
 		cfg = e.c.Config
 	}
+	metricsOpts := metricsserver.Options{BindAddress: cmp.Or(e.metricsAddr, "0")}
+	if e.secureMetrics {
+		metricsOpts.SecureServing, metricsOpts.FilterProvider = true, filters.WithAuthenticationAndAuthorization
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  opts,
-		Metrics:                metricsserver.Options{BindAddress: cmp.Or(e.metricsAddr, "0")},
+		Metrics:                metricsOpts,
 		HealthProbeBindAddress: "0",
 		Controller:             ctrlConfig(),
 	})

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +13,11 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
 	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
@@ -151,4 +158,73 @@ func TestMetricsAfterAPromotionAndAnAbort(t *testing.T) {
 		_, found := value(families, "rollout_info", ours)
 		return !found, "rollout_info still has the deleted rollout"
 	})
+}
+
+// TestSecureMetricsNeedAnAuthorizedToken serves /metrics as cmd/manager does by default:
+// over HTTPS, and only to a token whose account may get /metrics.
+func TestSecureMetricsNeedAnAuthorizedToken(t *testing.T) {
+	e := newEnv(t)
+	e.stop()
+	e.metricsAddr, e.secureMetrics = freeAddr(t), true
+	e.start()
+	ctx := e.ctx()
+	admin := kubernetes.NewForConfigOrDie(e.c.Config)
+	token := func(name string) string {
+		if _, err := admin.CoreV1().ServiceAccounts(e.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := admin.CoreV1().ServiceAccounts(e.ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Status.Token
+	}
+	reader, stranger := token("prometheus"), token("stranger")
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "metrics-reader-" + e.ns},
+		Rules: []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "metrics-reader-" + e.ns},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "prometheus", Namespace: e.ns}}}
+	if _, err := admin.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = admin.RbacV1().ClusterRoleBindings().Delete(context.Background(), binding.Name, metav1.DeleteOptions{})
+		_ = admin.RbacV1().ClusterRoles().Delete(context.Background(), role.Name, metav1.DeleteOptions{})
+	})
+
+	// The serving certificate is self-signed, as on a cluster without cert-manager.
+	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // test only
+	get := func(bearer string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+e.metricsAddr+"/metrics", nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := insecure.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, c := range []struct {
+		who    string
+		bearer string
+		want   int
+	}{{"no token", "", http.StatusUnauthorized}, {"a token without the role", stranger, http.StatusForbidden}, {"the metrics reader", reader, http.StatusOK}} {
+		e.eventually(settle, "GET /metrics with "+c.who+" to answer "+http.StatusText(c.want), func() (bool, string) {
+			code, body := get(c.bearer)
+			if len(body) > 200 {
+				body = body[:200]
+			}
+			return code == c.want, fmt.Sprintf("%d: %s", code, body)
+		})
+	}
+	if code, body := get(reader); code != http.StatusOK || !strings.Contains(body, "rollout_") && !strings.Contains(body, "controller_runtime") {
+		t.Fatalf("the metrics reader got %d without the operator's metrics", code)
+	}
 }
