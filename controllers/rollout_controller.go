@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -37,6 +36,10 @@ const (
 	indexServices = ".spec.strategy.blueGreen.services"
 	// indexWorkload indexes Rollouts by the Deployment of spec.workloadRef.
 	indexWorkload = ".spec.workloadRef.name"
+	// indexPodOwner indexes pods by the ReplicaSet that controls them.
+	indexPodOwner = ".metadata.controller.replicaset"
+	// indexSliceService indexes EndpointSlices by their Service.
+	indexSliceService = ".metadata.labels.service-name"
 	// indexManagedBy indexes Services by the Rollout that manages their selector.
 	indexManagedBy = ".metadata.annotations.managed-by"
 )
@@ -91,6 +94,24 @@ func (r *RolloutReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		return err
 	}
 
+	// Reconciles read pods and slices through these indexes, so that their cost does not grow
+	// with the number of Rollouts in a namespace (a label selector scans the whole namespace).
+	if err := idx.IndexField(ctx, &corev1.Pod{}, indexPodOwner, func(obj client.Object) []string {
+		if ref := metav1.GetControllerOf(obj); ref != nil && ref.Kind == "ReplicaSet" {
+			return []string{ref.Name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &discoveryv1.EndpointSlice{}, indexSliceService, func(obj client.Object) []string {
+		if name := obj.GetLabels()[discoveryv1.LabelServiceName]; name != "" {
+			return []string{name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	if err := idx.IndexField(ctx, &corev1.Service{}, indexManagedBy, func(obj client.Object) []string {
 		if owner := obj.GetAnnotations()[v1alpha1.ManagedByAnnotation]; owner != "" {
 			return []string{owner}
@@ -246,12 +267,13 @@ func (r *RolloutReconciler) gather(ctx context.Context, ro *v1alpha1.Rollout) (*
 		return nil, err
 	}
 	var slices discoveryv1.EndpointSliceList
-	if err := r.Client.List(ctx, &slices, client.InNamespace(ro.Namespace),
-		client.MatchingLabels{discoveryv1.LabelServiceName: bg.ActiveService, v1alpha1.RolloutLabel: ro.Name}); err != nil {
+	if err := r.Client.List(ctx, &slices, client.InNamespace(ro.Namespace), client.MatchingFields{indexSliceService: bg.ActiveService}); err != nil {
 		return nil, err
 	}
 	for i := range slices.Items {
-		in.ActiveEndpointSlices = append(in.ActiveEndpointSlices, &slices.Items[i])
+		if slices.Items[i].Labels[v1alpha1.RolloutLabel] == ro.Name {
+			in.ActiveEndpointSlices = append(in.ActiveEndpointSlices, &slices.Items[i])
+		}
 	}
 
 	var runs v1alpha1.AnalysisRunList
@@ -264,9 +286,9 @@ func (r *RolloutReconciler) gather(ctx context.Context, ro *v1alpha1.Rollout) (*
 		}
 	}
 
-	if selector, err := podSelector(ro, in.Selector); err == nil && selector != nil {
+	for _, rs := range in.ReplicaSets {
 		var pods corev1.PodList
-		if err := r.Client.List(ctx, &pods, client.InNamespace(ro.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
+		if err := r.Client.List(ctx, &pods, client.InNamespace(ro.Namespace), client.MatchingFields{indexPodOwner: rs.Name}); err != nil {
 			return nil, err
 		}
 		for i := range pods.Items {
@@ -274,26 +296,6 @@ func (r *RolloutReconciler) gather(ctx context.Context, ro *v1alpha1.Rollout) (*
 		}
 	}
 	return in, nil
-}
-
-// podSelector selects the Rollout's pods that carry a pod template hash.
-func podSelector(ro *v1alpha1.Rollout, workloadSelector *metav1.LabelSelector) (labels.Selector, error) {
-	sel := ro.Spec.Selector
-	if sel == nil {
-		sel = workloadSelector
-	}
-	if sel == nil {
-		return nil, nil
-	}
-	selector, err := metav1.LabelSelectorAsSelector(sel)
-	if err != nil {
-		return nil, err
-	}
-	hasHash, err := labels.NewRequirement(v1alpha1.PodTemplateHashLabel, "exists", nil)
-	if err != nil {
-		return nil, err
-	}
-	return selector.Add(*hasHash), nil
 }
 
 func (r *RolloutReconciler) service(ctx context.Context, namespace, name string) (*corev1.Service, error) {
