@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -12,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -32,43 +35,16 @@ func generatedRole(t *testing.T) *rbacv1.ClusterRole {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var role rbacv1.ClusterRole
 	// The ClusterRole is the first document.
-	if err := yaml.Unmarshal([]byte(firstDocument(string(data))), &role); err != nil || role.Kind != "ClusterRole" {
+	first, err := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data))).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.Unmarshal(first, &role); err != nil || role.Kind != "ClusterRole" {
 		t.Fatalf("config/rbac/role.yaml: want a ClusterRole first: %v", err)
 	}
 	return &role
-}
-
-func firstDocument(s string) string {
-	var out []byte
-	started := false
-	for _, line := range splitLines(s) {
-		if line == "---" {
-			if started {
-				break
-			}
-			continue
-		}
-		started = true
-		out = append(out, line+"\n"...)
-	}
-	return string(out)
-}
-
-func splitLines(s string) []string {
-	var lines []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			lines = append(lines, s[start:i])
-			start = i + 1
-		}
-	}
-	if start < len(s) {
-		lines = append(lines, s[start:])
-	}
-	return lines
 }
 
 // TestOperatorNeedsOnlyItsGeneratedRole runs the operator as a ServiceAccount bound to
