@@ -14,9 +14,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -30,6 +32,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -61,6 +66,12 @@ type Result struct {
 	PeakRSSMiB          float64 `json:"operatorPeakRSSMiB"`
 	RequestsPerUpdate   float64 `json:"apiRequestsPerUpdate"`
 	ThrottledRequests   float64 `json:"clientThrottledSeconds"`
+	ReconcilesPerUpdate float64 `json:"reconcilesPerUpdate"`
+	ReconcileMeanMs     float64 `json:"reconcileMeanMs"`
+	QueueWaitMeanMs     float64 `json:"queueWaitMeanMs"`
+	// QueueWaitP99Ms is the upper bound of the histogram bucket that holds the 99th percentile.
+	QueueWaitP99Ms     float64 `json:"queueWaitP99Ms"`
+	MachineBusyPercent float64 `json:"machineBusyPercent"`
 }
 
 func main() {
@@ -68,6 +79,8 @@ func main() {
 	out := flag.String("json", "bench.json", "file the figures are written to as JSON")
 	idle := flag.Int("idle", 200, "Rollouts that stay in the cluster untouched, beside those updated (the memory target is with 700 in all at N=500)")
 	timeout := flag.Duration("timeout", 20*time.Minute, "bound on each size")
+	flag.StringVar(&profileDir, "profile", "", "directory to write the operator's CPU profile of each update (cpu-N.pprof) and heap profile after it (heap-N.pprof); empty: none")
+	flag.DurationVar(&profileFor, "profile-seconds", 20*time.Second, "length of each CPU profile")
 	flag.Parse()
 	var ns []int
 	for _, s := range strings.Split(*sizes, ",") {
@@ -88,6 +101,43 @@ func main() {
 	}
 	if err != nil {
 		fail(err)
+	}
+}
+
+// profileDir and profileFor are the -profile and -profile-seconds flags.
+var (
+	profileDir string
+	profileFor time.Duration
+)
+
+// profile starts a CPU profile of the operator; the function it returns waits for it to
+// end, then takes a heap profile. Nothing happens without -profile.
+func (b *bench) profile(n int) func() {
+	if profileDir == "" {
+		return func() {}
+	}
+	fetch := func(path, file string) {
+		resp, err := http.Get("http://" + b.pprofAddr + path)
+		if err == nil {
+			defer resp.Body.Close()
+			var f *os.File
+			if f, err = os.Create(filepath.Join(profileDir, file)); err == nil {
+				_, err = io.Copy(f, resp.Body)
+				err = errors.Join(err, f.Close())
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: profile %s: %v\n", file, err)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fetch(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(profileFor.Seconds())), fmt.Sprintf("cpu-%d.pprof", n))
+	}()
+	return func() {
+		<-done
+		fetch("/debug/pprof/heap?gc=1", fmt.Sprintf("heap-%d.pprof", n))
 	}
 }
 
@@ -131,13 +181,22 @@ func run(sizes []int, idle int, timeout time.Duration) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := startOperator(bin, root, c.KubeconfigPath, metricsAddr, filepath.Join(c.Dir, "logs", "operator.log"))
+	var pprofAddr string
+	if profileDir != "" {
+		if err := os.MkdirAll(profileDir, 0o755); err != nil {
+			return nil, err
+		}
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
+	op, err := startOperator(bin, root, c.KubeconfigPath, metricsAddr, pprofAddr, filepath.Join(c.Dir, "logs", "operator.log"))
 	if err != nil {
 		return nil, err
 	}
 	defer op.stop()
 
-	b := &bench{k8s: k8s, op: op, metricsAddr: metricsAddr}
+	b := &bench{k8s: k8s, op: op, metricsAddr: metricsAddr, pprofAddr: pprofAddr}
 	if idle > 0 {
 		fmt.Printf("creating %d idle Rollouts\n", idle)
 		if err := b.createRollouts(ctx, "idle", idle, timeout); err != nil {
@@ -162,7 +221,7 @@ type operator struct {
 	log string
 }
 
-func startOperator(bin, root, kubeconfig, metricsAddr, logPath string) (*operator, error) {
+func startOperator(bin, root, kubeconfig, metricsAddr, pprofAddr, logPath string) (*operator, error) {
 	manager := filepath.Join(bin, "manager")
 	build := exec.Command("go", "build", "-o", manager, "./cmd/manager")
 	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
@@ -174,7 +233,8 @@ func startOperator(bin, root, kubeconfig, metricsAddr, logPath string) (*operato
 		return nil, err
 	}
 	cmd := exec.Command(manager, "--kubeconfig", kubeconfig, "--leader-elect=false",
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=0")
+		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=0",
+		"--pprof-bind-address="+pprofAddr)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -228,6 +288,7 @@ type bench struct {
 	k8s         client.WithWatch
 	op          *operator
 	metricsAddr string
+	pprofAddr   string
 	total       int
 }
 
@@ -274,28 +335,55 @@ func rollout(ns, name, image string) *v1alpha1.Rollout {
 }
 
 // waitHealthy waits until n Rollouts of the namespace are Healthy (on image, when given).
+// It follows a watch rather than listing again and again, so that waiting adds no load
+// to the API server that is being measured.
 func (b *bench) waitHealthy(ctx context.Context, ns string, n int, image string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		var list v1alpha1.RolloutList
-		if err := b.k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
-			return err
-		}
-		healthy := 0
-		for _, ro := range list.Items {
-			if ro.Status.Phase == v1alpha1.PhaseHealthy && ro.Status.ObservedGeneration == ro.Generation &&
-				(image == "" || ro.Spec.Template.Spec.Containers[0].Image == image) {
-				healthy++
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var list v1alpha1.RolloutList
+	if err := b.k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	healthy := map[string]bool{}
+	note := func(ro *v1alpha1.Rollout) {
+		healthy[ro.Name] = ro.Status.Phase == v1alpha1.PhaseHealthy && ro.Status.ObservedGeneration == ro.Generation &&
+			(image == "" || ro.Spec.Template.Spec.Containers[0].Image == image)
+	}
+	count := func() (c int) {
+		for _, h := range healthy {
+			if h {
+				c++
 			}
 		}
-		if healthy >= n {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d Rollouts in %s Healthy after %s", healthy, n, ns, timeout)
-		}
-		time.Sleep(500 * time.Millisecond) // poll interval
+		return c
 	}
+	for i := range list.Items {
+		note(&list.Items[i])
+	}
+	rv := list.ResourceVersion
+	for count() < n {
+		w, err := b.k8s.Watch(ctx, &v1alpha1.RolloutList{}, client.InNamespace(ns), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv}})
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%d of %d Rollouts in %s Healthy after %s", count(), n, ns, timeout)
+			}
+			return err
+		}
+		for ev := range w.ResultChan() {
+			if ro, ok := ev.Object.(*v1alpha1.Rollout); ok {
+				rv = ro.ResourceVersion
+				note(ro)
+				if count() >= n {
+					break
+				}
+			}
+		}
+		w.Stop()
+		if ctx.Err() != nil && count() < n {
+			return fmt.Errorf("%d of %d Rollouts in %s Healthy after %s", count(), n, ns, timeout)
+		}
+	}
+	return nil
 }
 
 // timeline records, from watches, when each rollout's new ReplicaSet became fully available
@@ -382,10 +470,15 @@ func (b *bench) measure(ctx context.Context, n int, timeout time.Duration) (*Res
 	if err != nil {
 		return nil, err
 	}
-	req0, throttle0, err := b.clientMetrics()
+	m0, err := b.scrape()
 	if err != nil {
 		return nil, err
 	}
+	busy0, total0, err := machineBusy()
+	if err != nil {
+		return nil, err
+	}
+	stopProfile := b.profile(n)
 
 	fmt.Printf("N=%d: updating %d Rollouts at once\n", n, n)
 	updated := make([]time.Time, n)
@@ -410,10 +503,16 @@ func (b *bench) measure(ctx context.Context, n int, timeout time.Duration) (*Res
 	if err != nil {
 		return nil, err
 	}
-	req1, throttle1, err := b.clientMetrics()
+	stopProfile()
+	m1, err := b.scrape()
 	if err != nil {
 		return nil, err
 	}
+	busy1, total1, err := machineBusy()
+	if err != nil {
+		return nil, err
+	}
+	queue := m1.queue.sub(m0.queue)
 	peak, err := b.op.peakRSSMiB()
 	if err != nil {
 		return nil, err
@@ -443,37 +542,117 @@ func (b *bench) measure(ctx context.Context, n int, timeout time.Duration) (*Res
 		AllHealthySeconds: allHealthy.Seconds(),
 		CPUSeconds:        cpu1 - cpu0, CPUPerUpdateMs: (cpu1 - cpu0) * 1000 / float64(n),
 		PeakRSSMiB:        peak,
-		RequestsPerUpdate: (req1 - req0) / float64(n), ThrottledRequests: throttle1 - throttle0,
+		RequestsPerUpdate: (m1.requests - m0.requests) / float64(n), ThrottledRequests: m1.throttled - m0.throttled,
+		ReconcilesPerUpdate: (m1.reconciles - m0.reconciles) / float64(n),
+		ReconcileMeanMs:     1000 * (m1.reconcileSeconds - m0.reconcileSeconds) / max(1, m1.reconciles-m0.reconciles),
+		QueueWaitMeanMs:     1000 * queue.sum / max(1, queue.count),
+		QueueWaitP99Ms:      1000 * queue.quantile(0.99),
+		MachineBusyPercent:  100 * (busy1 - busy0) / max(1, total1-total0),
 	}
 	return r, nil
 }
 
-// clientMetrics reads the operator's API requests so far and the seconds its client spent
-// waiting on its own rate limiter.
-func (b *bench) clientMetrics() (requests, throttled float64, err error) {
+// opMetrics is what the bench reads from the operator's /metrics.
+type opMetrics struct {
+	requests, throttled float64 // API requests made; seconds spent waiting on the client's rate limiter
+	reconciles          float64 // Rollout reconciles
+	reconcileSeconds    float64 // their total duration
+	queue               histogram
+}
+
+// histogram is a cumulative Prometheus histogram: upper bound → count.
+type histogram struct {
+	bounds []float64
+	counts []float64
+	sum    float64
+	count  float64
+}
+
+// sub is the histogram of the observations made between o and h.
+func (h histogram) sub(o histogram) histogram {
+	d := histogram{bounds: h.bounds, counts: make([]float64, len(h.counts)), sum: h.sum - o.sum, count: h.count - o.count}
+	for i := range h.counts {
+		d.counts[i] = h.counts[i]
+		if i < len(o.counts) {
+			d.counts[i] -= o.counts[i]
+		}
+	}
+	return d
+}
+
+// quantile is the upper bound of the bucket that holds quantile q (a Prometheus
+// histogram tells no more).
+func (h histogram) quantile(q float64) float64 {
+	for i, c := range h.counts {
+		if c >= q*h.count {
+			return h.bounds[i]
+		}
+	}
+	return math.Inf(1)
+}
+
+// scrape reads the operator's client and controller metrics.
+func (b *bench) scrape() (m opMetrics, err error) {
 	resp, err := http.Get("http://" + b.metricsAddr + "/metrics")
 	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return m, err
+	}
+	label := func(metric *dto.Metric, name string) string {
+		for _, l := range metric.GetLabel() {
+			if l.GetName() == name {
+				return l.GetValue()
+			}
+		}
+		return ""
+	}
+	for _, metric := range families["rest_client_requests_total"].GetMetric() {
+		m.requests += metric.GetCounter().GetValue()
+	}
+	for _, metric := range families["rest_client_rate_limiter_duration_seconds"].GetMetric() {
+		m.throttled += metric.GetHistogram().GetSampleSum()
+	}
+	for _, metric := range families["controller_runtime_reconcile_time_seconds"].GetMetric() {
+		if label(metric, "controller") == "rollout" {
+			m.reconciles += float64(metric.GetHistogram().GetSampleCount())
+			m.reconcileSeconds += metric.GetHistogram().GetSampleSum()
+		}
+	}
+	for _, metric := range families["workqueue_queue_duration_seconds"].GetMetric() {
+		if label(metric, "name") != "rollout" {
+			continue
+		}
+		h := metric.GetHistogram()
+		m.queue.sum, m.queue.count = h.GetSampleSum(), float64(h.GetSampleCount())
+		for _, bucket := range h.GetBucket() {
+			m.queue.bounds = append(m.queue.bounds, bucket.GetUpperBound())
+			m.queue.counts = append(m.queue.counts, float64(bucket.GetCumulativeCount()))
+		}
+	}
+	return m, nil
+}
+
+// machineBusy reads /proc/stat: CPU time spent busy and in all, in ticks.
+func machineBusy() (busy, total float64, err error) {
+	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, line := range strings.Split(string(body), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) != 2 {
-			continue
-		}
-		v, _ := strconv.ParseFloat(fields[1], 64)
-		switch {
-		case strings.HasPrefix(fields[0], "rest_client_requests_total{"):
-			requests += v
-		case strings.HasPrefix(fields[0], "rest_client_rate_limiter_duration_seconds_sum"):
-			throttled += v
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)[1:] // user nice system idle iowait irq softirq steal …
+	for i, f := range fields {
+		v, _ := strconv.ParseFloat(f, 64)
+		total += v
+		if i != 3 && i != 4 {
+			busy += v
 		}
 	}
-	return requests, throttled, nil
+	return busy, total, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -527,12 +706,13 @@ func freeAddr() (string, error) {
 
 func printTable(w io.Writer, results []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "N\tin cluster\tswitch after available p50/p90/p99/max (ms)\tupdate→switch p50/p99/max (ms)\tall Healthy (s)\tCPU (s)\tCPU/update (ms)\tpeak RSS (MiB)\trequests/update\tthrottled (s)\t")
+	fmt.Fprintln(tw, "N\tin cluster\tswitch after available p50/p90/p99/max (ms)\tupdate→switch p50/p99/max (ms)\tall Healthy (s)\tCPU (s)\tCPU/update (ms)\tpeak RSS (MiB)\trequests/update\tthrottled (s)\treconciles/update\treconcile mean (ms)\tqueue wait mean/p99 (ms)\tmachine busy\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%d\t%d\t%.0f / %.0f / %.0f / %.0f\t%.0f / %.0f / %.0f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t\n",
+		fmt.Fprintf(tw, "%d\t%d\t%.0f / %.0f / %.0f / %.0f\t%.0f / %.0f / %.0f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.0f / %.0f\t%.0f%%\t\n",
 			r.N, r.RolloutsInCluster, r.SwitchAfterReadyP50, r.SwitchAfterReadyP90, r.SwitchAfterReadyP99, r.SwitchAfterReadyMax,
 			r.UpdateToSwitchP50, r.UpdateToSwitchP99, r.UpdateToSwitchMax, r.AllHealthySeconds,
-			r.CPUSeconds, r.CPUPerUpdateMs, r.PeakRSSMiB, r.RequestsPerUpdate, r.ThrottledRequests)
+			r.CPUSeconds, r.CPUPerUpdateMs, r.PeakRSSMiB, r.RequestsPerUpdate, r.ThrottledRequests,
+			r.ReconcilesPerUpdate, r.ReconcileMeanMs, r.QueueWaitMeanMs, r.QueueWaitP99Ms, r.MachineBusyPercent)
 	}
 	_ = tw.Flush()
 }

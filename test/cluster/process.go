@@ -104,3 +104,7 @@ func logTail(path string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// ChildProcAttr is what the cluster's own processes get (their own process group, and
+// killed with the test process), for other processes a test or the demo starts.
+func ChildProcAttr() *syscall.SysProcAttr { return sysProcAttr() }
