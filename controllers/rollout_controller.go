@@ -121,12 +121,14 @@ func (r *RolloutReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		return err
 	}
 
+	// rollout_events.go says which events reconcile a Rollout, and which jump the queue.
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.Rollout{}).
-		Owns(&appsv1.ReplicaSet{}).
-		Owns(&v1alpha1.AnalysisRun{}).
+		Named("rollout").
+		Watches(&v1alpha1.Rollout{}, rolloutFor(), builder.WithPredicates(rolloutChanged)).
+		Watches(&appsv1.ReplicaSet{}, ownerRollout(becameAvailable)).
+		Watches(&v1alpha1.AnalysisRun{}, ownerRollout(finished)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsOfService)).
-		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(rolloutOfLabel)).
+		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.rolloutOfActiveSlice)).
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsOfWorkload),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
@@ -148,16 +150,6 @@ func (r *RolloutReconciler) rolloutsOfService(ctx context.Context, obj client.Ob
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: owner}})
 	}
 	return reqs
-}
-
-// rolloutOfLabel maps an object to the Rollout its RolloutLabel names: the EndpointSlices
-// of a managed Service carry the label of their Service.
-func rolloutOfLabel(_ context.Context, obj client.Object) []reconcile.Request {
-	name := obj.GetLabels()[v1alpha1.RolloutLabel]
-	if name == "" {
-		return nil
-	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}}}
 }
 
 // rolloutsOfWorkload maps a Deployment to the Rollouts whose workloadRef names it.

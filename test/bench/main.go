@@ -80,7 +80,7 @@ func main() {
 	idle := flag.Int("idle", 200, "Rollouts that stay in the cluster untouched, beside those updated (the memory target is with 700 in all at N=500)")
 	timeout := flag.Duration("timeout", 20*time.Minute, "bound on each size")
 	flag.StringVar(&profileDir, "profile", "", "directory to write the operator's CPU profile of each update (cpu-N.pprof) and heap profile after it (heap-N.pprof); empty: none")
-	flag.DurationVar(&profileFor, "profile-seconds", 20*time.Second, "length of each CPU profile")
+	flag.DurationVar(&profileFor, "profile-for", 20*time.Second, "length of each CPU profile, such as 30s")
 	flag.Parse()
 	var ns []int
 	for _, s := range strings.Split(*sizes, ",") {
