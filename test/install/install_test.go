@@ -25,10 +25,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
 
 	"github.com/bluegreen-dev/bluegreen/pkg/notify"
+	"github.com/bluegreen-dev/bluegreen/test/helmchart"
 )
 
 const root = "../.."
@@ -213,36 +212,20 @@ func TestKustomizationMatchesGeneratedFiles(t *testing.T) {
 
 func renderChart(t *testing.T, values map[string]any) ([]*unstructured.Unstructured, [][]byte) {
 	t.Helper()
-	chart, err := loader.Load(filepath.Join(root, "charts/bluegreen"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals, err := chartutil.ToRenderValues(chart, values, chartutil.ReleaseOptions{
-		Name: "bluegreen", Namespace: "bluegreen-system", IsInstall: true,
-	}, chartutil.DefaultCapabilities)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := engine.Render(chart, vals)
+	dir := filepath.Join(root, "charts/bluegreen")
+	rendered, err := helmchart.Render(dir, "bluegreen", "bluegreen-system", nil, values)
 	if err != nil {
 		t.Fatalf("rendering the chart: %v", err)
 	}
-	var names []string
-	for name := range rendered {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var objs []*unstructured.Unstructured
-	for _, name := range names {
-		if strings.HasSuffix(name, ".yaml") {
-			objs = append(objs, decode(t, []byte(rendered[name]))...)
-		}
+	chart, err := loader.Load(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	var crds [][]byte
 	for _, f := range chart.CRDObjects() {
 		crds = append(crds, f.File.Data)
 	}
-	return objs, crds
+	return decode(t, rendered), crds
 }
 
 func TestChartMatchesGeneratedFiles(t *testing.T) {
