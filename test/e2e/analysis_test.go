@@ -160,6 +160,7 @@ func TestPrePromotionAnalysisFailureAborts(t *testing.T) {
 	exporter.Set("error_ratio", map[string]string{"hash": second}, 0.3)
 
 	e.checkAnalysisAbort("shop", v1alpha1.AnalysisTypePrePromotion, second, "error-ratio", "[0.3]", "result[0] < 0.05")
+	e.assertHealth("shop", "Degraded", "Failed")
 	if got := e.selector("shop"); got != first {
 		t.Fatalf("active selects %s after the failed pre-promotion analysis, want the old revision %s", got, first)
 	}
@@ -167,6 +168,7 @@ func TestPrePromotionAnalysisFailureAborts(t *testing.T) {
 		t.Fatalf("preview selects %s, want the new revision %s", got, second)
 	}
 	run := e.runs("shop", second, v1alpha1.AnalysisTypePrePromotion)[0]
+	e.assertRunHealth(run.Name, "Degraded")
 	if run.Status.Phase != v1alpha1.AnalysisPhaseFailed || metav1.GetControllerOf(&run).Name != "shop" ||
 		run.Spec.Args[0].Value == nil || *run.Spec.Args[0].Value != second {
 		t.Fatalf("AnalysisRun %s: phase %s, args %+v, owner %v", run.Name, run.Status.Phase, run.Spec.Args, run.OwnerReferences)
@@ -365,6 +367,7 @@ func TestWebAnalysisPasses(t *testing.T) {
 	if ref == nil || ref.Status != v1alpha1.AnalysisPhaseSuccessful {
 		t.Fatalf("pre-promotion run %+v, want Successful", ref)
 	}
+	e.assertRunHealth(ref.Name, "Healthy")
 	mu.Lock()
 	defer mu.Unlock()
 	if !slices.Contains(asked, second) {

@@ -57,6 +57,7 @@ func TestUpdateSwitchesActiveAndEmitsEvents(t *testing.T) {
 	e.setImage("web", "app:2")
 	ro := e.waitPhase("web", v1alpha1.PhaseHealthy, settle)
 	second := ro.Status.CurrentPodHash
+	e.assertHealth("web", "Healthy", "Current")
 	if second == first || ro.Status.StableRS != second {
 		t.Fatalf("after the update: current %s stable %s, first %s", second, ro.Status.StableRS, first)
 	}
@@ -90,6 +91,7 @@ func TestPreviewReplicaCountThenPromote(t *testing.T) {
 
 	e.setImage("api", "api:2")
 	paused := e.waitPhase("api", v1alpha1.PhasePaused, settle)
+	e.assertHealth("api", "Suspended", "InProgress")
 	second := paused.Status.CurrentPodHash
 	if out, err := e.kubectl("wait", "--for=condition=Paused", "rollout/api", "--timeout=30s"); err != nil {
 		t.Fatalf("kubectl wait --for=condition=Paused: %v: %s", err, out)
@@ -181,7 +183,9 @@ func TestUnreadyRevisionHitsTheProgressDeadline(t *testing.T) {
 			e.update("slow", func(ro *v1alpha1.Rollout) {
 				ro.Spec.Template.Labels[cluster.BehaviourLabel] = cluster.BehaviourUnready
 			})
+			e.assertHealth("slow", "Progressing", "InProgress")
 			got := e.waitPhase("slow", v1alpha1.PhaseDegraded, settle)
+			e.assertHealth("slow", "Degraded", "Failed")
 			// The deadline, or the abort it caused, is what Progressing says.
 			wantReason := v1alpha1.ReasonProgressDeadlineExceeded
 			if abort {
@@ -228,6 +232,7 @@ func TestAbortThenRetry(t *testing.T) {
 
 	e.annotate("ab", v1alpha1.AbortAnnotation)
 	got := e.waitPhase("ab", v1alpha1.PhaseDegraded, settle)
+	e.assertHealth("ab", "Degraded", "Failed")
 	if got.Status.Abort == nil || got.Status.Abort.By != v1alpha1.AbortByUser || got.Status.Abort.Revision != second {
 		t.Fatalf("status.abort %+v, want by User for %s", got.Status.Abort, second)
 	}
@@ -244,6 +249,7 @@ func TestAbortThenRetry(t *testing.T) {
 
 	e.annotate("ab", v1alpha1.RetryAnnotation)
 	e.waitPhase("ab", v1alpha1.PhasePaused, settle)
+	e.assertHealth("ab", "Suspended", "InProgress")
 	if got := e.get("ab"); got.Status.Abort != nil {
 		t.Fatalf("retry did not clear the abort: %+v", got.Status.Abort)
 	}
