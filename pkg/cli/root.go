@@ -157,7 +157,7 @@ Exit codes: 0 success (status: Healthy), 1 failure (status: Degraded or aborted)
 	add("release", a.setCommand(), a.promoteCommand(), a.abortCommand(), a.retryCommand(),
 		a.pauseCommand(), a.resumeCommand(), a.restartCommand(), a.undoCommand())
 	add("watch", a.statusCommand(), a.getCommand(), a.listCommand())
-	add("offline", a.lintCommand(), a.convertCommand())
+	add("offline", a.lintCommand(), a.convertCommand(), a.valuesCommand())
 	root.AddCommand(a.versionCommand())
 	root.SetCompletionCommandGroupID("")
 	return root
