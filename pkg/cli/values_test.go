@@ -887,3 +887,15 @@ func TestValuesSetGenerated(t *testing.T) {
 	}
 	t.Logf("set %d keys, %d refused", set, refused)
 }
+
+func BenchmarkValuesSet(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "values", "api-gateway.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := SetValue(data, "image.tag", "1.4.3"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
