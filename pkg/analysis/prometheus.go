@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,7 +112,7 @@ func PrometheusResult(v model.Value) (any, string, error) {
 		if math.IsNaN(f) {
 			return nil, "NaN", errors.New("query returned NaN")
 		}
-		return f, v.Value.String(), nil
+		return f, displayValue(f), nil
 	case model.Vector:
 		if len(v) == 0 {
 			return nil, "[]", errors.New("query returned no data")
@@ -119,7 +120,7 @@ func PrometheusResult(v model.Value) (any, string, error) {
 		out := make([]float64, len(v))
 		texts := make([]string, len(v))
 		for i, s := range v {
-			out[i], texts[i] = float64(s.Value), s.Value.String()
+			out[i], texts[i] = float64(s.Value), displayValue(float64(s.Value))
 		}
 		text := "[" + strings.Join(texts, ",") + "]"
 		for i, s := range v {
@@ -148,4 +149,14 @@ func (t headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Header.Set(h.Key, h.Value)
 	}
 	return t.next.RoundTrip(req)
+}
+
+// displayValue writes a measured value for people, to 10 significant digits: a ratio
+// computed as 0.12000000000000004 reads 0.12. The condition sees the exact value.
+func displayValue(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	rounded, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 10, 64), 64)
+	return strconv.FormatFloat(rounded, 'f', -1, 64)
 }

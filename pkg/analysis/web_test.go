@@ -115,6 +115,9 @@ func TestPrometheusResultShapes(t *testing.T) {
 		{"scalar", &model.Scalar{Value: 0.97}, 0.97, "0.97", ""},
 		{"scalar NaN", &model.Scalar{Value: model.SampleValue(math.NaN())}, nil, "", "query returned NaN"},
 		{"vector", model.Vector{sample(0.5, "a"), sample(0.25, "b")}, []float64{0.5, 0.25}, "[0.5,0.25]", ""},
+		// A ratio shown as people would write it; the condition gets the exact value.
+		{"ratio", model.Vector{sample(0.12000000000000004, "a")}, []float64{0.12000000000000004}, "[0.12]", ""},
+		{"large", &model.Scalar{Value: 1234567}, 1234567.0, "1234567", ""},
 		{"empty vector", model.Vector{}, nil, "", "query returned no data"},
 		{"vector with NaN", model.Vector{sample(math.NaN(), "a")}, nil, "", `query returned NaN for {hash="a"}`},
 		{"matrix", model.Matrix{&model.SampleStream{Metric: model.Metric{}, Values: []model.SamplePair{{Value: 1}}}}, nil, "", "range vector (matrix)"},

@@ -127,7 +127,7 @@ var defaultTexts = map[Trigger]struct{ emoji, title, text string }{
 	OnRolloutCompleted: {":white_check_mark:", "completed",
 		`{{.Rollout.Namespace}}/{{.Rollout.Name}}: revision {{.Revision.Display}} is stable ({{join ", " .Revision.Images}}).`},
 	OnRolloutAborted: {":x:", "aborted",
-		`{{.Rollout.Namespace}}/{{.Rollout.Name}}: revision {{.Revision.Display}} was aborted{{with .Abort}} by {{.By}}: {{.Message}}{{if .Metric}}. Metric {{.Metric}} = {{.Value}} (condition: {{.Condition}}; query: {{.Query}}){{end}}{{end}}. Production traffic is back on the stable revision {{.Rollout.StableRevision}}. Retry: ` + "`{{.Commands.Retry}}`"},
+		`{{.Rollout.Namespace}}/{{.Rollout.Name}}: revision {{.Revision.Display}} was aborted{{with .Abort}} by {{.By}}: {{if .Metric}}metric {{.Metric}} = {{.Value}} (condition: {{.Condition}}; AnalysisRun {{.AnalysisRun}} {{.Phase}}; query: {{.Query}}){{else}}{{.Message}}{{end}}{{end}}. Production traffic is back on the stable revision {{.Rollout.StableRevision}}. Retry: ` + "`{{.Commands.Retry}}`"},
 	OnRolloutDegraded: {":warning:", "degraded",
 		`{{.Rollout.Namespace}}/{{.Rollout.Name}} is {{.Rollout.Phase}}: {{.Event.Message}}`},
 	OnAnalysisRunFailed: {":red_circle:", "analysis failed",

@@ -48,7 +48,7 @@ func TestDefaultTemplates(t *testing.T) {
 		OnRolloutPaused:    {"waiting for promotion", "`kubectl bluegreen promote web -n shop`", "`kubectl bluegreen abort web -n shop`"},
 		OnRolloutPromoted:  {"the active Service web selects it now"},
 		OnRolloutCompleted: {"revision 3 (5d8f7c9b) is stable"},
-		OnRolloutAborted: {"aborted by Analysis: metric error-rate failed", "Metric error-rate = [0.12]", "condition: result[0] < 0.05",
+		OnRolloutAborted: {"aborted by Analysis: metric error-rate = [0.12]", "condition: result[0] < 0.05", "AnalysisRun web-5d8f7c9b-post-1 Failed",
 			`query: sum(rate(http_errors{app="web"}[5m]))`, "stable revision 6b5c4d7f", "`kubectl bluegreen retry web -n shop`"},
 		OnRolloutDegraded:   {"shop/web is Degraded: Rollout aborted by Analysis"},
 		OnAnalysisRunFailed: {"analysis of revision 3 (5d8f7c9b) failed"},
