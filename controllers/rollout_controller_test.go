@@ -276,11 +276,18 @@ func TestInvalidSpecTouchesNothing(t *testing.T) {
 				if err := k8s.Create(context.Background(), other); err != nil {
 					t.Fatal(err)
 				}
-				eventually(t, 20*time.Second, "Rollout other to manage Service web", func() (bool, string) {
+				// Settled: both its Services managed and Healthy, so that what changes after
+				// this is the invalid Rollout's doing.
+				eventually(t, 20*time.Second, "Rollout other to manage Services web and other-preview and be Healthy", func() (bool, string) {
 					makeAvailable(t, ns)
-					var svc corev1.Service
-					_ = k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, &svc)
-					return svc.Annotations[v1alpha1.ManagedByAnnotation] == "other", fmt.Sprint(svc.Annotations)
+					var active, preview corev1.Service
+					var ro v1alpha1.Rollout
+					_ = k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, &active)
+					_ = k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "other-preview"}, &preview)
+					_ = k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "other"}, &ro)
+					return active.Annotations[v1alpha1.ManagedByAnnotation] == "other" && preview.Annotations[v1alpha1.ManagedByAnnotation] == "other" &&
+							ro.Status.Phase == v1alpha1.PhaseHealthy,
+						fmt.Sprintf("web %v, other-preview %v, phase %s", active.Annotations, preview.Annotations, ro.Status.Phase)
 				})
 			},
 			want: []string{`managed by Rollout "other"`},

@@ -34,6 +34,8 @@ const (
 type ExitError struct {
 	Code int
 	Err  error
+	// Quiet: the command already said what happened on stdout; Run prints no error line.
+	Quiet bool
 }
 
 func (e *ExitError) Error() string { return e.Err.Error() }
@@ -89,11 +91,14 @@ func Run(ctx context.Context, args []string, opts Options) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(opts.Streams.ErrOut, "error:", err)
 	var exit *ExitError
 	if errors.As(err, &exit) {
+		if !exit.Quiet {
+			fmt.Fprintln(opts.Streams.ErrOut, "error:", err)
+		}
 		return exit.Code
 	}
+	fmt.Fprintln(opts.Streams.ErrOut, "error:", err)
 	return ExitFailed
 }
 

@@ -151,7 +151,7 @@ func (a *app) valuesSet(file, value, key string, dryRun bool) error {
 	}
 	if !res.Changed {
 		fmt.Fprintf(a.out(), "%s: %s is already %s\n", file, key, strconv.Quote(value))
-		return &ExitError{Code: ExitUnchanged, Err: fmt.Errorf("%s: %s is already %s: nothing to change, the file was not written (exit %d)", file, key, strconv.Quote(value), ExitUnchanged)}
+		return &ExitError{Code: ExitUnchanged, Quiet: true, Err: fmt.Errorf("%s: %s is already %s: nothing to change, the file was not written (exit %d)", file, key, strconv.Quote(value), ExitUnchanged)}
 	}
 	old := res.Old
 	if res.Added {

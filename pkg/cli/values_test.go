@@ -397,8 +397,9 @@ func TestValuesSetUnchanged(t *testing.T) {
 				if want := fmt.Sprintf("values-prod.yaml: %s is already %q\n", c.key, c.value); stdout != want {
 					t.Errorf("stdout %q, want %q", stdout, want)
 				}
-				if want := fmt.Sprintf("error: values-prod.yaml: %s is already %q: nothing to change, the file was not written (exit 3)\n", c.key, c.value); stderr != want {
-					t.Errorf("stderr %q, want %q", stderr, want)
+				// Not an error: nothing on stderr, so a CI log does not show one.
+				if stderr != "" {
+					t.Errorf("stderr %q, want nothing", stderr)
 				}
 			}
 			info, err := os.Stat(path)
