@@ -23,13 +23,27 @@ func CacheOptions() cache.Options {
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&appsv1.ReplicaSet{}: {Label: hasLabel(v1alpha1.PodTemplateHashLabel)},
-			&corev1.Pod{}:        {Label: hasLabel(v1alpha1.PodTemplateHashLabel)},
+			&corev1.Pod{}:        {Label: hasLabel(v1alpha1.PodTemplateHashLabel), Transform: slimPod},
 			// The slices of the Services the operator switched (they copy the Service's labels).
 			&discoveryv1.EndpointSlice{}: {Label: hasLabel(v1alpha1.RolloutLabel)},
 			// The Jobs of job metrics.
 			&batchv1.Job{}: {Label: hasLabel(v1alpha1.AnalysisRunLabel)},
 		},
 	}
+}
+
+// slimPod keeps of a pod what the controller reads: its metadata (without managed fields),
+// phase and conditions. The spec and container statuses are most of a pod's size, and
+// the cache holds every pod of every Rollout.
+func slimPod(in any) (any, error) {
+	pod, ok := in.(*corev1.Pod)
+	if !ok {
+		return in, nil
+	}
+	meta := pod.ObjectMeta
+	meta.ManagedFields = nil
+	return &corev1.Pod{TypeMeta: pod.TypeMeta, ObjectMeta: meta,
+		Status: corev1.PodStatus{Phase: pod.Status.Phase, Conditions: pod.Status.Conditions}}, nil
 }
 
 // hasLabel selects the objects that carry the label, whatever its value.
