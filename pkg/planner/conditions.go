@@ -10,11 +10,13 @@ import (
 )
 
 // setConditions sets every condition from the verdict. Ready, Reconciling and Stalled
-// follow kstatus: Ready only when Healthy, Reconciling while a revision is on its way,
-// Stalled when Degraded (invalid spec, abort, progress deadline).
+// follow kstatus: Ready when Healthy, or paused by spec.paused with nothing on its way and
+// the stable revision fully available (so that Flux or kubectl wait on a Rollout paused in
+// Git do not wait forever); Reconciling while a revision is on its way; Stalled when
+// Degraded (invalid spec, abort, progress deadline).
 func (p *planner) setConditions(v verdict) {
 	healthy := v.phase == v1alpha1.PhaseHealthy
-	p.setCondition(v1alpha1.ConditionReady, healthy, v.reason, v.message)
+	p.setCondition(v1alpha1.ConditionReady, healthy || (p.cfg.paused && v.phase == v1alpha1.PhasePaused && p.healthy()), v.reason, v.message)
 	reconciling := v.phase == v1alpha1.PhaseProgressing || (v.phase == v1alpha1.PhasePaused && p.inFlight())
 	p.setCondition(v1alpha1.ConditionReconciling, reconciling, v.reason, v.message)
 	p.setCondition(v1alpha1.ConditionStalled, v.phase == v1alpha1.PhaseDegraded, v.reason, v.message)

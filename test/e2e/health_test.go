@@ -241,11 +241,12 @@ func TestHealthOfInvalidSpecAndAnalysis(t *testing.T) {
 	e.waitPhase("gitops", v1alpha1.PhaseHealthy, settle)
 	e.assertHealth("gitops", "Healthy", "Current")
 
-	// spec.paused with nothing in flight: Suspended for Argo CD. kstatus says InProgress, as
-	// the controller sets Ready False (Paused is not Healthy) and neither Reconciling nor Stalled.
+	// spec.paused with nothing in flight: Suspended for Argo CD, Current for kstatus (Ready
+	// True: the stable revision serves, and nothing is on its way), so that Flux or kubectl
+	// wait on a Rollout paused in Git do not wait forever.
 	e.update("gitops", func(ro *v1alpha1.Rollout) { ro.Spec.Paused = true })
 	e.waitPhase("gitops", v1alpha1.PhasePaused, settle)
-	e.assertHealth("gitops", "Suspended", "InProgress")
+	e.assertHealth("gitops", "Suspended", "Current")
 	e.update("gitops", func(ro *v1alpha1.Rollout) { ro.Spec.Paused = false })
 	e.waitPhase("gitops", v1alpha1.PhaseHealthy, settle)
 
