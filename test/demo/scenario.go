@@ -112,6 +112,12 @@ func run(ctx context.Context, cfg config) (_ *result, err error) {
 		}
 	}()
 	onExit := func(f func()) { stack = append(stack, f) }
+	fmt.Fprintf(d.out, `bluegreen releases a new version of an application next to the one serving users, checks it,
+and only then switches production traffic to it. This demo shows it on a local cluster with
+api-gateway, an application of the example GitOps repository (examples/manifest-repo):
+a good build (%s) that is promoted once its error rate is checked, then a bad one (%s)
+whose check fails, so it is aborted while users stay on %s all along.
+`, goodTag, badTag, goodTag)
 
 	for _, f := range []string{filepath.Join(cfg.tools, "kubectl"), filepath.Join(cfg.tools, "prometheus"),
 		filepath.Join(cfg.bin, "manager"), filepath.Join(cfg.bin, "kubectl-bluegreen")} {
