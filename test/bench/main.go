@@ -68,6 +68,8 @@ type Result struct {
 	ThrottledRequests   float64 `json:"clientThrottledSeconds"`
 	ReconcilesPerUpdate float64 `json:"reconcilesPerUpdate"`
 	ReconcileMeanMs     float64 `json:"reconcileMeanMs"`
+	ReconcileErrors     float64 `json:"reconcileErrors"`
+	APILatencyMeanMs    float64 `json:"apiLatencyMeanMs"`
 	QueueWaitMeanMs     float64 `json:"queueWaitMeanMs"`
 	// QueueWaitP99Ms is the upper bound of the histogram bucket that holds the 99th percentile.
 	QueueWaitP99Ms     float64 `json:"queueWaitP99Ms"`
@@ -79,6 +81,7 @@ func main() {
 	out := flag.String("json", "bench.json", "file the figures are written to as JSON")
 	idle := flag.Int("idle", 200, "Rollouts that stay in the cluster untouched, beside those updated (the memory target is with 700 in all at N=500)")
 	timeout := flag.Duration("timeout", 20*time.Minute, "bound on each size")
+	flag.StringVar(&managerFlags, "manager-flags", "", "extra flags of the manager, space-separated, such as --rollout-workers=16")
 	flag.StringVar(&profileDir, "profile", "", "directory to write the operator's CPU profile of each update (cpu-N.pprof) and heap profile after it (heap-N.pprof); empty: none")
 	flag.DurationVar(&profileFor, "profile-for", 20*time.Second, "length of each CPU profile, such as 30s")
 	flag.Parse()
@@ -108,6 +111,8 @@ func main() {
 var (
 	profileDir string
 	profileFor time.Duration
+	// managerFlags is the -manager-flags flag.
+	managerFlags string
 )
 
 // profile starts a CPU profile of the operator; the function it returns waits for it to
@@ -232,9 +237,10 @@ func startOperator(bin, root, kubeconfig, metricsAddr, pprofAddr, logPath string
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(manager, "--kubeconfig", kubeconfig, "--leader-elect=false",
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=0",
-		"--pprof-bind-address="+pprofAddr)
+	args := append([]string{"--kubeconfig", kubeconfig, "--leader-elect=false",
+		"--metrics-bind-address=" + metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=0",
+		"--pprof-bind-address=" + pprofAddr}, strings.Fields(managerFlags)...)
+	cmd := exec.Command(manager, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -544,6 +550,8 @@ func (b *bench) measure(ctx context.Context, n int, timeout time.Duration) (*Res
 		PeakRSSMiB:        peak,
 		RequestsPerUpdate: (m1.requests - m0.requests) / float64(n), ThrottledRequests: m1.throttled - m0.throttled,
 		ReconcilesPerUpdate: (m1.reconciles - m0.reconciles) / float64(n),
+		ReconcileErrors:     m1.reconcileErrors - m0.reconcileErrors,
+		APILatencyMeanMs:    1000 * (m1.apiSeconds - m0.apiSeconds) / max(1, m1.apiCalls-m0.apiCalls),
 		ReconcileMeanMs:     1000 * (m1.reconcileSeconds - m0.reconcileSeconds) / max(1, m1.reconciles-m0.reconciles),
 		QueueWaitMeanMs:     1000 * queue.sum / max(1, queue.count),
 		QueueWaitP99Ms:      1000 * queue.quantile(0.99),
@@ -554,10 +562,12 @@ func (b *bench) measure(ctx context.Context, n int, timeout time.Duration) (*Res
 
 // opMetrics is what the bench reads from the operator's /metrics.
 type opMetrics struct {
-	requests, throttled float64 // API requests made; seconds spent waiting on the client's rate limiter
-	reconciles          float64 // Rollout reconciles
-	reconcileSeconds    float64 // their total duration
-	queue               histogram
+	requests, throttled  float64 // API requests made; seconds spent waiting on the client's rate limiter
+	reconciles           float64 // Rollout reconciles
+	reconcileErrors      float64 // of which returned an error (and were retried with backoff)
+	reconcileSeconds     float64 // their total duration
+	apiCalls, apiSeconds float64 // API requests timed by the client, and their total latency
+	queue                histogram
 }
 
 // histogram is a cumulative Prometheus histogram: upper bound → count.
@@ -622,6 +632,15 @@ func (b *bench) scrape() (m opMetrics, err error) {
 			m.reconciles += float64(metric.GetHistogram().GetSampleCount())
 			m.reconcileSeconds += metric.GetHistogram().GetSampleSum()
 		}
+	}
+	for _, metric := range families["controller_runtime_reconcile_total"].GetMetric() {
+		if label(metric, "controller") == "rollout" && label(metric, "result") == "error" {
+			m.reconcileErrors += metric.GetCounter().GetValue()
+		}
+	}
+	for _, metric := range families["rest_client_request_duration_seconds"].GetMetric() {
+		m.apiCalls += float64(metric.GetHistogram().GetSampleCount())
+		m.apiSeconds += metric.GetHistogram().GetSampleSum()
 	}
 	for _, metric := range families["workqueue_queue_duration_seconds"].GetMetric() {
 		if label(metric, "name") != "rollout" {
@@ -706,13 +725,13 @@ func freeAddr() (string, error) {
 
 func printTable(w io.Writer, results []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "N\tin cluster\tswitch after available p50/p90/p99/max (ms)\tupdate→switch p50/p99/max (ms)\tall Healthy (s)\tCPU (s)\tCPU/update (ms)\tpeak RSS (MiB)\trequests/update\tthrottled (s)\treconciles/update\treconcile mean (ms)\tqueue wait mean/p99 (ms)\tmachine busy\t")
+	fmt.Fprintln(tw, "N\tin cluster\tswitch after available p50/p90/p99/max (ms)\tupdate→switch p50/p99/max (ms)\tall Healthy (s)\tCPU (s)\tCPU/update (ms)\tpeak RSS (MiB)\trequests/update\tthrottled (s)\treconciles/update\treconcile errors\treconcile mean (ms)\tAPI call mean (ms)\tqueue wait mean/p99 (ms)\tmachine busy\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%d\t%d\t%.0f / %.0f / %.0f / %.0f\t%.0f / %.0f / %.0f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.0f / %.0f\t%.0f%%\t\n",
+		fmt.Fprintf(tw, "%d\t%d\t%.0f / %.0f / %.0f / %.0f\t%.0f / %.0f / %.0f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.0f\t%.1f\t%.1f\t%.0f / %.0f\t%.0f%%\t\n",
 			r.N, r.RolloutsInCluster, r.SwitchAfterReadyP50, r.SwitchAfterReadyP90, r.SwitchAfterReadyP99, r.SwitchAfterReadyMax,
 			r.UpdateToSwitchP50, r.UpdateToSwitchP99, r.UpdateToSwitchMax, r.AllHealthySeconds,
 			r.CPUSeconds, r.CPUPerUpdateMs, r.PeakRSSMiB, r.RequestsPerUpdate, r.ThrottledRequests,
-			r.ReconcilesPerUpdate, r.ReconcileMeanMs, r.QueueWaitMeanMs, r.QueueWaitP99Ms, r.MachineBusyPercent)
+			r.ReconcilesPerUpdate, r.ReconcileErrors, r.ReconcileMeanMs, r.APILatencyMeanMs, r.QueueWaitMeanMs, r.QueueWaitP99Ms, r.MachineBusyPercent)
 	}
 	_ = tw.Flush()
 }
