@@ -12,7 +12,7 @@ help: ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 .PHONY: demo
-demo: controlplane prometheus build ## Start a local control plane, install the CRDs and carry an example through.
+demo: controlplane prometheus build ## Release an example application twice (a good build, a failing one) on a local cluster, with analysis and Slack.
 	go run ./test/demo
 
 .PHONY: test
