@@ -69,7 +69,6 @@ type Result struct {
 	ReconcilesPerUpdate float64 `json:"reconcilesPerUpdate"`
 	ReconcileMeanMs     float64 `json:"reconcileMeanMs"`
 	ReconcileErrors     float64 `json:"reconcileErrors"`
-	APILatencyMeanMs    float64 `json:"apiLatencyMeanMs"`
 	QueueWaitMeanMs     float64 `json:"queueWaitMeanMs"`
 	// QueueWaitP99Ms is the upper bound of the histogram bucket that holds the 99th percentile.
 	QueueWaitP99Ms     float64 `json:"queueWaitP99Ms"`
@@ -551,7 +550,6 @@ func (b *bench) measure(ctx context.Context, n int, timeout time.Duration) (*Res
 		RequestsPerUpdate: (m1.requests - m0.requests) / float64(n), ThrottledRequests: m1.throttled - m0.throttled,
 		ReconcilesPerUpdate: (m1.reconciles - m0.reconciles) / float64(n),
 		ReconcileErrors:     m1.reconcileErrors - m0.reconcileErrors,
-		APILatencyMeanMs:    1000 * (m1.apiSeconds - m0.apiSeconds) / max(1, m1.apiCalls-m0.apiCalls),
 		ReconcileMeanMs:     1000 * (m1.reconcileSeconds - m0.reconcileSeconds) / max(1, m1.reconciles-m0.reconciles),
 		QueueWaitMeanMs:     1000 * queue.sum / max(1, queue.count),
 		QueueWaitP99Ms:      1000 * queue.quantile(0.99),
@@ -638,10 +636,6 @@ func (b *bench) scrape() (m opMetrics, err error) {
 			m.reconcileErrors += metric.GetCounter().GetValue()
 		}
 	}
-	for _, metric := range families["rest_client_request_duration_seconds"].GetMetric() {
-		m.apiCalls += float64(metric.GetHistogram().GetSampleCount())
-		m.apiSeconds += metric.GetHistogram().GetSampleSum()
-	}
 	for _, metric := range families["workqueue_queue_duration_seconds"].GetMetric() {
 		if label(metric, "name") != "rollout" {
 			continue
@@ -725,13 +719,13 @@ func freeAddr() (string, error) {
 
 func printTable(w io.Writer, results []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "N\tin cluster\tswitch after available p50/p90/p99/max (ms)\tupdate→switch p50/p99/max (ms)\tall Healthy (s)\tCPU (s)\tCPU/update (ms)\tpeak RSS (MiB)\trequests/update\tthrottled (s)\treconciles/update\treconcile errors\treconcile mean (ms)\tAPI call mean (ms)\tqueue wait mean/p99 (ms)\tmachine busy\t")
+	fmt.Fprintln(tw, "N\tin cluster\tswitch after available p50/p90/p99/max (ms)\tupdate→switch p50/p99/max (ms)\tall Healthy (s)\tCPU (s)\tCPU/update (ms)\tpeak RSS (MiB)\trequests/update\tthrottled (s)\treconciles/update\treconcile errors\treconcile mean (ms)\tqueue wait mean/p99 (ms)\tmachine busy\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%d\t%d\t%.0f / %.0f / %.0f / %.0f\t%.0f / %.0f / %.0f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.0f\t%.1f\t%.1f\t%.0f / %.0f\t%.0f%%\t\n",
+		fmt.Fprintf(tw, "%d\t%d\t%.0f / %.0f / %.0f / %.0f\t%.0f / %.0f / %.0f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.0f\t%.1f\t%.0f / %.0f\t%.0f%%\t\n",
 			r.N, r.RolloutsInCluster, r.SwitchAfterReadyP50, r.SwitchAfterReadyP90, r.SwitchAfterReadyP99, r.SwitchAfterReadyMax,
 			r.UpdateToSwitchP50, r.UpdateToSwitchP99, r.UpdateToSwitchMax, r.AllHealthySeconds,
 			r.CPUSeconds, r.CPUPerUpdateMs, r.PeakRSSMiB, r.RequestsPerUpdate, r.ThrottledRequests,
-			r.ReconcilesPerUpdate, r.ReconcileErrors, r.ReconcileMeanMs, r.APILatencyMeanMs, r.QueueWaitMeanMs, r.QueueWaitP99Ms, r.MachineBusyPercent)
+			r.ReconcilesPerUpdate, r.ReconcileErrors, r.ReconcileMeanMs, r.QueueWaitMeanMs, r.QueueWaitP99Ms, r.MachineBusyPercent)
 	}
 	_ = tw.Flush()
 }
