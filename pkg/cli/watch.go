@@ -55,7 +55,8 @@ func Status(ctx context.Context, t *Target, name string, opts StatusOptions, out
 		case OutcomeHealthy:
 			return nil
 		case OutcomeDegraded:
-			return &ExitError{Code: ExitFailed, Err: fmt.Errorf("rollout %q is Degraded: %s", name, strings.TrimPrefix(line, "Degraded - "))}
+			// The status line just printed says it all; no error line repeats it.
+			return &ExitError{Code: ExitFailed, Quiet: true, Err: fmt.Errorf("rollout %q is Degraded: %s", name, strings.TrimPrefix(line, "Degraded - "))}
 		}
 		if !wait {
 			return &ExitError{Code: ExitTimeout, Err: fmt.Errorf("rollout %q is not Healthy yet (%s): wait with --watch or --timeout", name, ro.Status.Phase)}
