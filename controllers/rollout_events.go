@@ -49,15 +49,30 @@ func enqueueRollout(q workqueue.TypedRateLimitingInterface[reconcile.Request], r
 	q.Add(req)
 }
 
-// rolloutFor enqueues the Rollout of a Rollout event, urgently when a request annotation changed.
+// requestAnnotations are the annotations by which people ask for something.
+var requestAnnotations = []string{v1alpha1.PromoteAnnotation, v1alpha1.PromoteFullAnnotation,
+	v1alpha1.AbortAnnotation, v1alpha1.RetryAnnotation}
+
+// requested reports whether a request annotation was added or changed.
+func requested(old, new map[string]string) bool {
+	for _, key := range requestAnnotations {
+		if v, ok := new[key]; ok && old[key] != v {
+			return true
+		}
+	}
+	return false
+}
+
+// rolloutFor enqueues the Rollout of a Rollout event, urgently when someone asked for
+// something (other annotation changes, such as the notifications' record, are not urgent).
 func rolloutFor() handler.TypedEventHandler[client.Object, reconcile.Request] {
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)})
 		},
 		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			changed := !mapsEqual(e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations())
-			enqueueRollout(q, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.ObjectNew)}, changed)
+			enqueueRollout(q, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.ObjectNew)},
+				requested(e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()))
 		},
 		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)})
@@ -132,16 +147,4 @@ func (r *RolloutReconciler) rolloutOfActiveSlice(ctx context.Context, obj client
 		}
 	}
 	return []reconcile.Request{{NamespacedName: key}}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

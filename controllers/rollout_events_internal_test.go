@@ -49,6 +49,9 @@ func TestUrgentEvents(t *testing.T) {
 		{"analysis is inconclusive", run(v1alpha1.AnalysisPhaseRunning), run(v1alpha1.AnalysisPhaseInconclusive), true},
 		{"analysis takes a measurement", run(v1alpha1.AnalysisPhaseRunning), run(v1alpha1.AnalysisPhaseRunning), false},
 		{"promote requested", rollout(nil, 1), rollout(map[string]string{v1alpha1.PromoteAnnotation: "abc"}, 1), true},
+		{"abort requested for another revision", rollout(map[string]string{v1alpha1.AbortAnnotation: "abc"}, 1), rollout(map[string]string{v1alpha1.AbortAnnotation: "def"}, 1), true},
+		{"request answered (annotation removed)", rollout(map[string]string{v1alpha1.PromoteAnnotation: "abc"}, 1), rollout(nil, 1), false},
+		{"notification record written", rollout(nil, 1), rollout(map[string]string{v1alpha1.NotificationsSentAnnotation: "h1 on-rollout-updated/slack:a"}, 1), false},
 		{"spec changed", rollout(nil, 1), rollout(nil, 2), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
