@@ -322,7 +322,7 @@ func (c *Cluster) prepare(opts Options) (*startup, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(5)
+	ports, err := FreePorts(5)
 	if err != nil {
 		return nil, err
 	}
@@ -613,7 +613,9 @@ func httpOK(ctx context.Context, url, want string) (bool, string) {
 // freePorts returns n distinct free TCP ports on 127.0.0.1. Another process
 // could take one before the component binds it; the component then fails to
 // start and says so in its log.
-func freePorts(n int) ([]int, error) {
+// FreePorts returns n distinct free TCP ports of 127.0.0.1, for the cluster's components
+// and for anything else a test or the demo serves or starts.
+func FreePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -54,7 +53,7 @@ func (d *demo) configureSlack(ctx context.Context) error {
 // startOperator runs bin/manager against the cluster, as a developer would run it, and
 // returns a function that stops it.
 func (d *demo) startOperator(ctx context.Context, prometheusURL string) (func(), error) {
-	ports, err := freePorts(2)
+	ports, err := cluster.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +227,7 @@ func formatMessages(msgs []slacktest.Message) string {
 			if m.ThreadTS != "" {
 				prefix, cont = "    └ ", "      "
 			}
-			lines := strings.Split(strings.TrimSpace(messageText(m)), "\n")
+			lines := strings.Split(strings.TrimSpace(m.Text), "\n")
 			for i, l := range lines {
 				if i == 0 {
 					fmt.Fprintf(&b, "%s%s\n", prefix, l)
@@ -239,27 +238,6 @@ func formatMessages(msgs []slacktest.Message) string {
 		}
 	}
 	return b.String()
-}
-
-// messageText is a message's text, or the text of its blocks when it has none.
-func messageText(m slacktest.Message) string {
-	if m.Text != "" {
-		return m.Text
-	}
-	return string(m.Blocks)
-}
-
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // tail returns the last n lines of a file.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -409,10 +410,10 @@ func (d *demo) replicas(ctx context.Context, hash string) int32 {
 
 func (d *demo) ensureNamespace(ctx context.Context, name string) error {
 	err := d.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
-	if err != nil && !strings.Contains(err.Error(), "already exists") {
-		return err
+	if apierrors.IsAlreadyExists(err) {
+		return nil
 	}
-	return nil
+	return err
 }
 
 // phase runs one part of the scenario under a heading and says how long it took.

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1alpha1 "github.com/bluegreen-dev/bluegreen/api/v1alpha1"
+	"github.com/bluegreen-dev/bluegreen/test/cluster"
 )
 
 // scrape reads the operator's /metrics as Prometheus would.
@@ -72,12 +72,11 @@ func value(families map[string]*dto.MetricFamily, family string, labels map[stri
 }
 
 func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := cluster.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", ports[0])
 }
 
 func TestMetricsAfterAPromotionAndAnAbort(t *testing.T) {

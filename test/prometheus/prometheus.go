@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -85,11 +84,11 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err := os.WriteFile(config, []byte(configYAML(opts)), 0o644); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	ports, err := cluster.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	s.URL = "http://" + addr
 	logFile, err := os.Create(s.LogPath)
 	if err != nil {
@@ -243,15 +242,6 @@ func NewForTest(t testing.TB, opts Options) *Server {
 		}
 	})
 	return s
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func httpOK(url string) (bool, string) {
