@@ -35,7 +35,8 @@ generate: ## Generate deepcopy code.
 manifests: ## Generate the CRDs and RBAC under config/.
 	go tool controller-gen crd:generateEmbeddedObjectMeta=true rbac:roleName=bluegreen-manager-role paths=./api/... paths=./controllers/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
-	go run ./hack/trimcrd config/crd/bases/rollouts.bluegreen.dev_rollouts.yaml spec.template
+	go build -o $(BIN)/trimcrd ./hack/trimcrd
+	$(BIN)/trimcrd config/crd/bases/rollouts.bluegreen.dev_rollouts.yaml spec.template
 	cp config/crd/bases/*.yaml charts/bluegreen/crds/
 	cp config/rbac/role.yaml charts/bluegreen/files/manager-role.yaml
 

@@ -4,7 +4,7 @@
 // `kubectl apply` (and Argo CD's default sync), whose last-applied annotation is
 // limited to 256 KiB; `kubectl explain pod.spec` still documents those fields.
 //
-//	go run ./hack/trimcrd FILE PATH...
+//	go build -o bin/trimcrd ./hack/trimcrd && bin/trimcrd FILE PATH...
 //
 // PATH is a dotted path of properties under the served version's schema, such as
 // spec.template.
