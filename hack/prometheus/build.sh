@@ -31,10 +31,15 @@ start=$(date +%s)
 export CGO_ENABLED=0
 version=$(cd "$here" && go list -m -f '{{.Version}}' github.com/prometheus/prometheus)
 v=github.com/prometheus/common/version
-echo "building prometheus $version into $out (a few minutes on 2 cores the first time)"
+cat <<MSG
+building Prometheus $version from its Go module into $out: the analysis tests and make demo
+query a real Prometheus. This happens once per machine (the binary is kept in $cache);
+it takes about 5 minutes on 2 cores, most of it downloading and compiling its modules.
+MSG
 # The web UI's assets are not embedded (no builtinassets tag): tests and the demo use
-# the HTTP API only.
-(cd "$here" && go build -trimpath "-ldflags=-s -w -X $v.Version=$version -X $v.Branch=HEAD -X $v.Revision=module" \
+# the HTTP API only. remove_all_sd leaves out the cloud service discoveries (AWS, Azure,
+# GCE, Kubernetes, …) and their SDKs: scrape targets here are static_configs.
+(cd "$here" && go build -trimpath -tags remove_all_sd "-ldflags=-s -w -X $v.Version=$version -X $v.Branch=HEAD -X $v.Revision=module" \
 	-o "$out/prometheus" github.com/prometheus/prometheus/cmd/prometheus)
 echo "$stamp" >"$out/.prometheus-stamp"
 if mkdir -p "$cache" 2>/dev/null; then
