@@ -1,6 +1,6 @@
 // Package cli implements kubectl-bluegreen: each command is a function over a Kubernetes
 // client, and status, get and list render from pure functions over the Rollout, its
-// ReplicaSets, pods and AnalysisRuns (see render_*.go), tested with golden output.
+// ReplicaSets, pods and AnalysisRuns (render.go, list.go), tested with golden output.
 package cli
 
 import (
