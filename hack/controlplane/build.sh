@@ -37,7 +37,13 @@ flags=(-trimpath "-ldflags=-s -w")
 kube=$(cd "$here" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
 v=k8s.io/component-base/version
 kubeflags=(-trimpath "-ldflags=-s -w -X $v.gitVersion=$kube -X $v.gitMajor=$(echo "${kube#v}" | cut -d. -f1) -X $v.gitMinor=$(echo "$kube" | cut -d. -f2) -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z")
-echo "building control plane into $out (about 15 minutes on 2 cores the first time)"
+cat <<MSG
+building the local control plane into $out: etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler and kubectl from k8s.io/kubernetes $kube, and kwok, from their Go modules
+(pinned in hack/controlplane). The integration and end-to-end tests and make demo run a real
+cluster on this machine. This happens once per machine (the binaries are kept in $cache);
+it takes about 15 to 20 minutes on 2 cores, most of it compiling kube-apiserver.
+MSG
 (cd "$here" && go build "${flags[@]}" -o "$out/etcd" ./etcd)
 (cd "$here" && go build "${kubeflags[@]}" -o "$out/" \
 	k8s.io/kubernetes/cmd/kube-apiserver \
